@@ -1,0 +1,499 @@
+/*
+ * model/config.c: a strict INI parser for umbra.conf.
+ *
+ * Grammar, one construct a line: blank, comment ('#' or ';' first),
+ * "[section]", or "key = value".  A value may not span lines.  Trailing
+ * comments are not stripped (a '#' can be part of a URI).
+ * Every key is checked against a table of known keys per section kind,
+ * with a parser that validates its range; the first problem found is
+ * reported as "FILE:LINE: ...".
+ */
+#include "model/config.h"
+
+#include "umbra-config.h"
+
+#include <string.h>
+
+#include "util/strutil.h"
+
+G_DEFINE_QUARK(umbra-config-error-quark, config_error)
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+typedef enum {
+    SECT_NONE,
+    SECT_UMBRAD,
+    SECT_HOST,
+    SECT_CELL,
+} SectKind;
+
+static void
+config_host_free(gpointer p)
+{
+    ConfigHost *h = p;
+
+    g_free(h->name);
+    g_free(h->uri);
+    g_free(h->cell);
+    g_free(h);
+}
+
+static void
+config_cell_free(gpointer p)
+{
+    ConfigCell *c = p;
+
+    g_free(c->name);
+    g_free(c->description);
+    g_free(c);
+}
+
+void
+umbra_config_free(UmbraConfig *cfg)
+{
+    if (!cfg) {
+        return;
+    }
+    g_free(cfg->path);
+    g_free(cfg->store_path);
+    g_free(cfg->socket_path);
+    g_free(cfg->hook_socket_path);
+    g_free(cfg->spool_dir);
+    g_free(cfg->socket_group);
+    if (cfg->hosts) {
+        g_ptr_array_unref(cfg->hosts);
+    }
+    if (cfg->cells) {
+        g_ptr_array_unref(cfg->cells);
+    }
+    g_free(cfg);
+}
+
+static UmbraConfig *
+config_new_defaults(const char *path)
+{
+    UmbraConfig *cfg = g_new0(UmbraConfig, 1);
+
+    cfg->path = g_strdup(path);
+    cfg->interval_s = 10;
+    cfg->store_path = g_strdup(UMBRA_STATEDIR "/umbra.db");
+    cfg->socket_path = g_strdup(UMBRA_RUNDIR "/umbrad.sock");
+    cfg->hook_socket_path = g_strdup(UMBRA_RUNDIR "/hook.sock");
+    cfg->spool_dir = g_strdup(UMBRA_SPOOLDIR);
+    cfg->socket_group = g_strdup("libvirt");
+    cfg->retention_raw_s = 2 * 86400;
+    cfg->retention_5m_s = 35 * 86400;
+    cfg->retention_events_s = 35 * 86400;
+    cfg->keepalive_interval_s = 5;
+    cfg->keepalive_count = 3;
+    cfg->reconnect_min_s = 1;
+    cfg->reconnect_max_s = 60;
+    cfg->hosts = g_ptr_array_new_with_free_func(config_host_free);
+    cfg->cells = g_ptr_array_new_with_free_func(config_cell_free);
+    return cfg;
+}
+
+static bool
+valid_name(const char *s)
+{
+    if (!*s || strlen(s) > 64) {
+        return false;
+    }
+    for (; *s; s++) {
+        if (!g_ascii_isalnum(*s) && *s != '-' && *s != '_' && *s != '.') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static ConfigCell *
+config_cell_get(UmbraConfig *cfg, const char *name, bool create)
+{
+    for (guint i = 0; i < cfg->cells->len; i++) {
+        ConfigCell *c = g_ptr_array_index(cfg->cells, i);
+
+        if (strcmp(c->name, name) == 0) {
+            return c;
+        }
+    }
+    if (create) {
+        ConfigCell *c = g_new0(ConfigCell, 1);
+
+        c->name = g_strdup(name);
+        g_ptr_array_add(cfg->cells, c);
+        return c;
+    }
+    return NULL;
+}
+
+const ConfigHost *
+umbra_config_find_host(const UmbraConfig *cfg, const char *name)
+{
+    for (guint i = 0; i < cfg->hosts->len; i++) {
+        const ConfigHost *h = g_ptr_array_index(cfg->hosts, i);
+
+        if (strcmp(h->name, name) == 0) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+static bool
+parse_range(const char *val, int64_t lo, int64_t hi, bool duration,
+            int64_t *ret)
+{
+    int64_t v;
+
+    if (duration ? !util_parse_duration(val, &v) : !util_parse_int64(val, &v)) {
+        return false;
+    }
+    if (v < lo || v > hi) {
+        return false;
+    }
+    *ret = v;
+    return true;
+}
+
+#define ERR(code, ...)                                              \
+    do {                                                            \
+        g_autofree char *msg_ = g_strdup_printf(__VA_ARGS__);       \
+        g_set_error(error, CONFIG_ERROR, code, "%s:%d: %s", path,   \
+                    lineno, msg_);                                  \
+        return false;                                               \
+    } while (0)
+
+static bool
+config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
+                  const char *key, const char *val, GError **error)
+{
+    int64_t v;
+
+    if (strcmp(key, "interval") == 0) {
+        if (!parse_range(val, 1, 3600, true, &v)) {
+            ERR(CONFIG_ERROR_VALUE, "key 'interval': '%s' is not a duration "
+                "between 1s and 3600s", val);
+        }
+        cfg->interval_s = v;
+    } else if (strcmp(key, "store") == 0 || strcmp(key, "socket") == 0 ||
+               strcmp(key, "hook_socket") == 0 ||
+               strcmp(key, "spool_dir") == 0) {
+        char **dst = key[0] == 'h' ? &cfg->hook_socket_path :
+            key[1] == 'p' ? &cfg->spool_dir :
+            key[1] == 't' ? &cfg->store_path : &cfg->socket_path;
+
+        if (!g_path_is_absolute(val)) {
+            ERR(CONFIG_ERROR_VALUE, "key '%s': '%s' is not an absolute path",
+                key, val);
+        }
+        if (strlen(val) >= 100 && key[0] != 's') {
+            ERR(CONFIG_ERROR_VALUE, "key '%s': socket path is too long", key);
+        }
+        g_free(*dst);
+        *dst = g_strdup(val);
+    } else if (strcmp(key, "socket_group") == 0) {
+        g_free(cfg->socket_group);
+        cfg->socket_group = g_strdup(val);
+    } else if (strcmp(key, "retention_raw") == 0 ||
+               strcmp(key, "retention_5m") == 0 ||
+               strcmp(key, "retention_events") == 0) {
+        if (!parse_range(val, 600, 3650 * 86400LL, true, &v)) {
+            ERR(CONFIG_ERROR_VALUE, "key '%s': '%s' is not a duration "
+                "between 10m and 3650d", key, val);
+        }
+        if (strcmp(key, "retention_raw") == 0) {
+            cfg->retention_raw_s = v;
+        } else if (strcmp(key, "retention_5m") == 0) {
+            cfg->retention_5m_s = v;
+        } else {
+            cfg->retention_events_s = v;
+        }
+    } else if (strcmp(key, "keepalive_interval") == 0) {
+        if (!parse_range(val, 1, 600, true, &v)) {
+            ERR(CONFIG_ERROR_VALUE, "key '%s': '%s' is not between 1 and 600 "
+                "seconds", key, val);
+        }
+        cfg->keepalive_interval_s = (int) v;
+    } else if (strcmp(key, "keepalive_count") == 0) {
+        if (!parse_range(val, 1, 100, false, &v)) {
+            ERR(CONFIG_ERROR_VALUE, "key '%s': '%s' is not an integer between "
+                "1 and 100", key, val);
+        }
+        cfg->keepalive_count = (int) v;
+    } else if (strcmp(key, "reconnect_min") == 0 ||
+               strcmp(key, "reconnect_max") == 0) {
+        if (!parse_range(val, 1, 3600, true, &v)) {
+            ERR(CONFIG_ERROR_VALUE, "key '%s': '%s' is not a duration between "
+                "1s and 3600s", key, val);
+        }
+        if (key[10] == 'i') {
+            cfg->reconnect_min_s = v;
+        } else {
+            cfg->reconnect_max_s = v;
+        }
+    } else {
+        ERR(CONFIG_ERROR_UNKNOWN, "key '%s': unknown key in section [umbrad] "
+            "(known: interval, store, socket, socket_group, hook_socket, "
+            "spool_dir, retention_raw, retention_5m, retention_events, "
+            "keepalive_interval, keepalive_count, reconnect_min, "
+            "reconnect_max)", key);
+    }
+    return true;
+}
+
+static bool
+config_set_host(ConfigHost *h, const char *path, int lineno, const char *key,
+                const char *val, GError **error)
+{
+    if (strcmp(key, "uri") == 0) {
+        if (!strstr(val, "://") && !g_str_has_suffix(val, ":///system")) {
+            ERR(CONFIG_ERROR_VALUE, "key 'uri': '%s' is not a libvirt URI "
+                "(e.g. qemu+tcp://10.0.0.1/system)", val);
+        }
+        g_free(h->uri);
+        h->uri = g_strdup(val);
+    } else if (strcmp(key, "cell") == 0) {
+        if (!valid_name(val)) {
+            ERR(CONFIG_ERROR_VALUE, "key 'cell': '%s' is not a valid cell "
+                "name (letters, digits, '.', '-', '_')", val);
+        }
+        g_free(h->cell);
+        h->cell = g_strdup(val);
+    } else {
+        ERR(CONFIG_ERROR_UNKNOWN, "key '%s': unknown key in section "
+            "[host:%s] (known: uri, cell)", key, h->name);
+    }
+    return true;
+}
+
+static bool
+config_set_cell(ConfigCell *c, const char *path, int lineno, const char *key,
+                const char *val, GError **error)
+{
+    if (strcmp(key, "description") == 0) {
+        g_free(c->description);
+        c->description = g_strdup(val);
+    } else {
+        ERR(CONFIG_ERROR_UNKNOWN, "key '%s': unknown key in section "
+            "[cell:%s] (known: description)", key, c->name);
+    }
+    return true;
+}
+
+static bool
+config_check(UmbraConfig *cfg, const char *path, GError **error)
+{
+    int lineno = 0;
+
+    if (cfg->hosts->len == 0) {
+        ERR(CONFIG_ERROR_INCONSISTENT, "no [host:NAME] section: umbrad needs "
+            "at least one host to watch");
+    }
+    for (guint i = 0; i < cfg->hosts->len; i++) {
+        ConfigHost *h = g_ptr_array_index(cfg->hosts, i);
+
+        lineno = h->line;
+        if (!h->uri) {
+            ERR(CONFIG_ERROR_INCONSISTENT, "key 'uri': missing in section "
+                "[host:%s]", h->name);
+        }
+        if (!h->cell) {
+            h->cell = g_strdup("default");
+        }
+        config_cell_get(cfg, h->cell, true);
+        for (guint j = 0; j < i; j++) {
+            ConfigHost *o = g_ptr_array_index(cfg->hosts, j);
+
+            if (strcmp(o->uri, h->uri) == 0) {
+                ERR(CONFIG_ERROR_INCONSISTENT, "key 'uri': host '%s' has the "
+                    "same URI as host '%s' (line %d)", h->name, o->name,
+                    o->line);
+            }
+        }
+    }
+    lineno = 0;
+    if (cfg->reconnect_min_s > cfg->reconnect_max_s) {
+        ERR(CONFIG_ERROR_INCONSISTENT, "key 'reconnect_min': larger than "
+            "reconnect_max");
+    }
+    if (cfg->retention_5m_s < cfg->retention_raw_s) {
+        ERR(CONFIG_ERROR_INCONSISTENT, "key 'retention_5m': shorter than "
+            "retention_raw");
+    }
+    if (strcmp(cfg->socket_path, cfg->hook_socket_path) == 0) {
+        ERR(CONFIG_ERROR_INCONSISTENT, "key 'hook_socket': same path as "
+            "'socket'");
+    }
+    return true;
+}
+
+UmbraConfig *
+umbra_config_parse(const char *path, const char *buf, size_t len,
+                   GError **error)
+{
+    g_autoptr(UmbraConfig) cfg = config_new_defaults(path);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GHashTable) seen = NULL;
+    SectKind kind = SECT_NONE;
+    ConfigHost *host = NULL;
+    ConfigCell *cell = NULL;
+    g_autofree char *sect_name = NULL;
+    int lineno = 0;
+
+    if (len > CONFIG_MAX_BYTES) {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_IO,
+                    "%s: file is larger than %d bytes", path,
+                    CONFIG_MAX_BYTES);
+        return NULL;
+    }
+    if (memchr(buf, '\0', len) || !g_utf8_validate(buf, (gssize) len, NULL)) {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX,
+                    "%s: file is not UTF-8 text", path);
+        return NULL;
+    }
+    text = g_strndup(buf, len);
+    lines = g_strsplit(text, "\n", -1);
+    seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    for (char **lp = lines; *lp; lp++) {
+        g_autofree char *line = g_strstrip(g_strdup(*lp));
+        char *eq;
+        g_autofree char *key = NULL;
+        g_autofree char *val = NULL;
+        g_autofree char *seen_key = NULL;
+        bool ok = true;
+
+        lineno++;
+        if (!*line || line[0] == '#' || line[0] == ';') {
+            continue;
+        }
+        if (line[0] == '[') {
+            size_t l = strlen(line);
+            char *name;
+
+            if (line[l - 1] != ']') {
+                g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX,
+                            "%s:%d: section header '%s' lacks ']'", path,
+                            lineno, line);
+                return NULL;
+            }
+            line[l - 1] = '\0';
+            g_free(sect_name);
+            sect_name = g_strdup(g_strstrip(line + 1));
+            if (g_hash_table_contains(seen, sect_name)) {
+                g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX,
+                            "%s:%d: section [%s] appears twice", path,
+                            lineno, sect_name);
+                return NULL;
+            }
+            g_hash_table_add(seen, g_strdup(sect_name));
+            host = NULL;
+            cell = NULL;
+            if (strcmp(sect_name, "umbrad") == 0) {
+                kind = SECT_UMBRAD;
+            } else if (g_str_has_prefix(sect_name, "host:")) {
+                name = sect_name + 5;
+                if (!valid_name(name)) {
+                    g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                                "%s:%d: section [%s]: '%s' is not a valid "
+                                "host name (letters, digits, '.', '-', '_')",
+                                path, lineno, sect_name, name);
+                    return NULL;
+                }
+                kind = SECT_HOST;
+                host = g_new0(ConfigHost, 1);
+                host->name = g_strdup(name);
+                host->line = lineno;
+                g_ptr_array_add(cfg->hosts, host);
+            } else if (g_str_has_prefix(sect_name, "cell:")) {
+                name = sect_name + 5;
+                if (!valid_name(name)) {
+                    g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                                "%s:%d: section [%s]: '%s' is not a valid "
+                                "cell name", path, lineno, sect_name, name);
+                    return NULL;
+                }
+                kind = SECT_CELL;
+                cell = config_cell_get(cfg, name, true);
+            } else {
+                g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_UNKNOWN,
+                            "%s:%d: unknown section [%s] (known: [umbrad], "
+                            "[cell:NAME], [host:NAME])", path, lineno,
+                            sect_name);
+                return NULL;
+            }
+            continue;
+        }
+        eq = strchr(line, '=');
+        if (!eq) {
+            g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX,
+                        "%s:%d: '%s' is not 'key = value'", path, lineno,
+                        line);
+            return NULL;
+        }
+        *eq = '\0';
+        key = g_strstrip(g_strdup(line));
+        val = g_strstrip(g_strdup(eq + 1));
+        if (!*key) {
+            g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX,
+                        "%s:%d: empty key before '='", path, lineno);
+            return NULL;
+        }
+        if (kind == SECT_NONE) {
+            g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX,
+                        "%s:%d: key '%s' is outside any section", path,
+                        lineno, key);
+            return NULL;
+        }
+        if (!*val) {
+            g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                        "%s:%d: key '%s': empty value", path, lineno, key);
+            return NULL;
+        }
+        seen_key = g_strdup_printf("%s\n%s", sect_name, key);
+        if (g_hash_table_contains(seen, seen_key)) {
+            g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX,
+                        "%s:%d: key '%s' appears twice in [%s]", path,
+                        lineno, key, sect_name);
+            return NULL;
+        }
+        g_hash_table_add(seen, g_steal_pointer(&seen_key));
+        switch (kind) {
+        case SECT_UMBRAD:
+            ok = config_set_umbrad(cfg, path, lineno, key, val, error);
+            break;
+        case SECT_HOST:
+            ok = config_set_host(host, path, lineno, key, val, error);
+            break;
+        case SECT_CELL:
+            ok = config_set_cell(cell, path, lineno, key, val, error);
+            break;
+        case SECT_NONE:
+            break;
+        }
+        if (!ok) {
+            return NULL;
+        }
+    }
+    if (!config_check(cfg, path, error)) {
+        return NULL;
+    }
+    return g_steal_pointer(&cfg);
+}
+
+UmbraConfig *
+umbra_config_load(const char *path, GError **error)
+{
+    g_autofree char *buf = NULL;
+    gsize len = 0;
+    g_autoptr(GError) err = NULL;
+
+    if (!g_file_get_contents(path, &buf, &len, &err)) {
+        g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_IO, "%s: %s", path,
+                    err->message);
+        return NULL;
+    }
+    return umbra_config_parse(path, buf, len, error);
+}
