@@ -1,0 +1,284 @@
+/*
+ * umbra-work - the workload inside the umbra lab guest.
+ *
+ * One static binary (built with `gcc -static -O2`) with several roles,
+ * chosen by the name it is called by or by its first argument:
+ *
+ *   work          CGI for busybox httpd (/cgi-bin/work). Query
+ *                 `cpu_ms=N&mem_kb=M`: allocates M KiB, touches every
+ *                 page, then mixes that buffer until the process has used
+ *                 N ms of CPU time (CLOCK_PROCESS_CPUTIME_ID), so the work
+ *                 is real CPU time whatever the speed of the (TCG) vCPU.
+ *                 Answers 200 with a one-line text body, 400 on bad input.
+ *   counter       CGI (/cgi-bin/counter): prints the value kept by
+ *                 `counter-loop`, i.e. seconds counted since boot.
+ *   counter-loop FILE
+ *                 Increments a counter once per second (absolute
+ *                 CLOCK_MONOTONIC deadlines, no drift) and writes it to
+ *                 FILE atomically (write + rename).
+ *   disk-writer DEV [KIB_PER_SEC]
+ *                 Writes KIB_PER_SEC (default 8) KiB per second to DEV with
+ *                 O_DIRECT at rotating offsets and reads one block back,
+ *                 so the hypervisor's block statistics move.
+ *
+ * The guest runs these under busybox init (see build-guest.sh). Under TCG
+ * a guest millisecond of CPU costs roughly a host millisecond, so a
+ * request with cpu_ms=20 costs about 20 ms of the vCPU thread.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WORK_MAX_CPU_MS 10000      /* upper bound for cpu_ms */
+#define WORK_MAX_MEM_KB (64 * 1024) /* upper bound for mem_kb (guest: 128 MiB) */
+#define COUNTER_FILE "/run/umbra-counter"
+#define DISK_BLOCK 4096
+#define DISK_SPAN_BLOCKS 8192 /* rotate over the first 32 MiB of the disk */
+
+static int64_t
+cpu_time_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0) {
+        return 0;
+    }
+    return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Parses the value of @key in a query string; returns @def if absent. */
+static int
+query_int(const char *query, const char *key, long def, long max, long *ret)
+{
+    size_t klen = strlen(key);
+    const char *p = query;
+
+    while (p && *p) {
+        if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+            char *end = NULL;
+            long v;
+
+            errno = 0;
+            v = strtol(p + klen + 1, &end, 10);
+            if (errno != 0 || end == p + klen + 1 ||
+                (*end != '\0' && *end != '&') || v < 0 || v > max) {
+                return -1;
+            }
+            *ret = v;
+            return 0;
+        }
+        p = strchr(p, '&');
+        if (p) {
+            p++;
+        }
+    }
+    *ret = def;
+    return 0;
+}
+
+static void
+http_reply(int code, const char *reason, const char *body)
+{
+    printf("HTTP/1.0 %d %s\r\n"
+           "Content-Type: text/plain\r\n"
+           "Content-Length: %zu\r\n"
+           "Connection: close\r\n"
+           "\r\n%s",
+           code, reason, strlen(body), body);
+    fflush(stdout);
+}
+
+static int
+cmd_work(void)
+{
+    const char *query = getenv("QUERY_STRING");
+    char host[64] = "?";
+    char body[256];
+    long cpu_ms, mem_kb;
+    uint64_t *buf = NULL;
+    size_t words, i;
+    uint64_t x = 0x9e3779b97f4a7c15ULL, rounds = 0;
+    int64_t start, used;
+
+    if (!query) {
+        query = "";
+    }
+    if (query_int(query, "cpu_ms", 10, WORK_MAX_CPU_MS, &cpu_ms) < 0 ||
+        query_int(query, "mem_kb", 0, WORK_MAX_MEM_KB, &mem_kb) < 0) {
+        http_reply(400, "Bad Request",
+                   "bad query: want cpu_ms=0..10000&mem_kb=0..65536\n");
+        return 0;
+    }
+    gethostname(host, sizeof(host) - 1);
+    start = cpu_time_ns();
+
+    words = (size_t) mem_kb * 1024 / sizeof(uint64_t);
+    if (words == 0) {
+        words = 512; /* 4 KiB scratch so the CPU loop has data */
+    }
+    buf = malloc(words * sizeof(uint64_t));
+    if (!buf) {
+        http_reply(503, "Service Unavailable", "out of memory\n");
+        return 0;
+    }
+    /* Touch every page (and every word) once. */
+    for (i = 0; i < words; i++) {
+        buf[i] = i * 0x100000001b3ULL;
+    }
+
+    /* Mix the buffer (xorshift + multiply) until cpu_ms of CPU is used. */
+    do {
+        size_t chunk = words < 8192 ? words : 8192;
+        size_t off = (size_t) (rounds * 8192) % words;
+
+        for (i = 0; i < chunk; i++) {
+            size_t j = (off + i) % words;
+
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[j] = (buf[j] ^ x) * 0xff51afd7ed558ccdULL;
+        }
+        rounds++;
+        used = cpu_time_ns() - start;
+    } while (used < (int64_t) cpu_ms * 1000000LL);
+
+    for (i = 0; i < words; i += 64) {
+        x ^= buf[i];
+    }
+    free(buf);
+    snprintf(body, sizeof(body),
+             "ok host=%s cpu_ms=%ld used_us=%lld mem_kb=%ld rounds=%llu "
+             "sum=%016llx\n",
+             host, cpu_ms, (long long) (used / 1000), mem_kb,
+             (unsigned long long) rounds, (unsigned long long) x);
+    http_reply(200, "OK", body);
+    return 0;
+}
+
+static int
+cmd_counter(void)
+{
+    char host[64] = "?";
+    char val[32] = "";
+    char body[160];
+    FILE *f = fopen(COUNTER_FILE, "re");
+
+    if (f) {
+        if (!fgets(val, sizeof(val), f)) {
+            val[0] = '\0';
+        }
+        fclose(f);
+    }
+    val[strcspn(val, "\r\n")] = '\0';
+    gethostname(host, sizeof(host) - 1);
+    if (val[0] == '\0') {
+        http_reply(503, "Service Unavailable", "counter not running\n");
+        return 0;
+    }
+    snprintf(body, sizeof(body), "counter=%s host=%s\n", val, host);
+    http_reply(200, "OK", body);
+    return 0;
+}
+
+static int
+cmd_counter_loop(const char *path)
+{
+    char tmp[PATH_MAX];
+    struct timespec next;
+    unsigned long long n = 0;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    for (;;) {
+        FILE *f = fopen(tmp, "we");
+
+        if (f) {
+            fprintf(f, "%llu\n", n);
+            fclose(f);
+            rename(tmp, path);
+        }
+        n++;
+        next.tv_sec += 1;
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) ==
+               EINTR) {
+        }
+    }
+    return 0;
+}
+
+static int
+cmd_disk_writer(const char *dev, long kib_per_sec)
+{
+    void *blk = NULL;
+    unsigned long long n = 0;
+    int fd;
+
+    fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "umbra-work: open %s: %s\n", dev, strerror(errno));
+        return 1;
+    }
+    if (posix_memalign(&blk, DISK_BLOCK, DISK_BLOCK) != 0) {
+        return 1;
+    }
+    for (;;) {
+        long k;
+
+        for (k = 0; k < kib_per_sec; k += DISK_BLOCK / 1024) {
+            off_t off = (off_t) (n % DISK_SPAN_BLOCKS) * DISK_BLOCK;
+
+            memset(blk, (int) (n & 0xff), DISK_BLOCK);
+            snprintf(blk, 64, "umbra-work block %llu\n", n);
+            if (pwrite(fd, blk, DISK_BLOCK, off) != DISK_BLOCK) {
+                fprintf(stderr, "umbra-work: write: %s\n", strerror(errno));
+            }
+            n++;
+        }
+        if (pread(fd, blk, DISK_BLOCK, 0) < 0) {
+            fprintf(stderr, "umbra-work: read: %s\n", strerror(errno));
+        }
+        sleep(1);
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *name = strrchr(argv[0], '/');
+
+    name = name ? name + 1 : argv[0];
+    if (strcmp(name, "work") == 0) {
+        return cmd_work();
+    }
+    if (strcmp(name, "counter") == 0) {
+        return cmd_counter();
+    }
+    if (argc >= 2 && strcmp(argv[1], "work") == 0) {
+        return cmd_work();
+    }
+    if (argc >= 2 && strcmp(argv[1], "counter") == 0) {
+        return cmd_counter();
+    }
+    if (argc >= 2 && strcmp(argv[1], "counter-loop") == 0) {
+        return cmd_counter_loop(argc >= 3 ? argv[2] : COUNTER_FILE);
+    }
+    if (argc >= 3 && strcmp(argv[1], "disk-writer") == 0) {
+        long kib = argc >= 4 ? strtol(argv[3], NULL, 10) : 8;
+
+        return cmd_disk_writer(argv[2], kib > 0 ? kib : 8);
+    }
+    fprintf(stderr,
+            "usage: umbra-work work|counter|counter-loop [FILE]|"
+            "disk-writer DEV [KIB_PER_SEC]\n");
+    return 2;
+}
