@@ -1,0 +1,297 @@
+/*
+ * daemon/main.c: umbrad, the umbra daemon.
+ *
+ * Reads the configuration, opens the store, starts one monitor worker
+ * per host, and serves the RPC socket and the hook socket on one GLib
+ * main loop.  SIGTERM/SIGINT stop it cleanly: workers are asked to stop,
+ * what they reported is stored, sockets are removed.
+ *
+ * Exit codes: 0 clean stop, 1 configuration error, 2 runtime failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/dispatch.h"
+#include "daemon/hooksock.h"
+#include "umbra-config.h"
+#include "util/clock.h"
+
+#define SPOOL_EVERY_S 10
+#define MAINTAIN_EVERY_S 300
+
+static bool opt_debug;
+static int log_fd = STDERR_FILENO;
+
+static GLogWriterOutput
+log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+           gpointer data)
+{
+    const char *msg = NULL;
+    const char *lvl;
+    g_autofree char *ts = NULL;
+    g_autofree char *line = NULL;
+
+    if ((level & G_LOG_LEVEL_DEBUG) && !opt_debug) {
+        return G_LOG_WRITER_HANDLED;
+    }
+    for (gsize i = 0; i < n_fields; i++) {
+        if (strcmp(fields[i].key, "MESSAGE") == 0) {
+            msg = fields[i].value;
+        }
+    }
+    if (level & G_LOG_LEVEL_ERROR) {
+        lvl = "error";
+    } else if (level & G_LOG_LEVEL_CRITICAL) {
+        lvl = "critical";
+    } else if (level & G_LOG_LEVEL_WARNING) {
+        lvl = "warning";
+    } else if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO)) {
+        lvl = "info";
+    } else {
+        lvl = "debug";
+    }
+    ts = util_time_format_wall(util_clock_wall());
+    line = g_strdup_printf("%s umbrad[%d]: %s: %s\n", ts, (int) getpid(), lvl,
+                           msg ? msg : "");
+    if (write(log_fd, line, strlen(line)) < 0) {
+        return G_LOG_WRITER_UNHANDLED;
+    }
+    return G_LOG_WRITER_HANDLED;
+}
+
+typedef struct {
+    GMainLoop *loop;
+    Monitor *m;
+    const UmbraConfig *cfg;
+} Daemon;
+
+static gboolean
+on_quit_signal(gpointer data)
+{
+    Daemon *d = data;
+
+    g_message("stopping on signal");
+    g_main_loop_quit(d->loop);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_hup(gpointer data)
+{
+    g_message("SIGHUP: configuration reload is not supported yet; "
+              "restart umbrad to apply changes");
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_spool_timer(gpointer data)
+{
+    Daemon *d = data;
+    guint n = monitor_drain_spool(d->m, d->cfg->spool_dir);
+
+    if (n) {
+        g_message("took %u spooled hook event(s)", n);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_maintain_timer(gpointer data)
+{
+    Daemon *d = data;
+
+    monitor_maintain(d->m);
+    return G_SOURCE_CONTINUE;
+}
+
+static bool
+write_pidfile(const char *path, GError **error)
+{
+    g_autofree char *pid = g_strdup_printf("%d\n", (int) getpid());
+
+    return g_file_set_contents(path, pid, -1, error);
+}
+
+static bool
+daemonize(void)
+{
+    pid_t pid = fork();
+
+    if (pid < 0) {
+        return false;
+    }
+    if (pid > 0) {
+        _exit(0);
+    }
+    if (setsid() < 0) {
+        return false;
+    }
+    pid = fork();
+    if (pid < 0) {
+        return false;
+    }
+    if (pid > 0) {
+        _exit(0);
+    }
+    if (chdir("/") < 0) {
+        return false;
+    }
+    return true;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *config_path = NULL;
+    g_autofree char *pid_file = NULL;
+    g_autofree char *log_file = NULL;
+    gboolean opt_daemon = FALSE, opt_foreground = FALSE;
+    gboolean opt_version = FALSE, opt_check = FALSE;
+    gboolean opt_debug_flag = FALSE;
+    GOptionEntry entries[] = {
+        { "config", 'f', 0, G_OPTION_ARG_FILENAME, &config_path,
+          "Configuration file (default " UMBRA_CONF_DEFAULT ")", "FILE" },
+        { "daemon", 'd', 0, G_OPTION_ARG_NONE, &opt_daemon,
+          "Detach and run in the background", NULL },
+        { "foreground", 0, 0, G_OPTION_ARG_NONE, &opt_foreground,
+          "Stay in the foreground (the default)", NULL },
+        { "pid-file", 'p', 0, G_OPTION_ARG_FILENAME, &pid_file,
+          "Write the daemon's PID to FILE", "FILE" },
+        { "log-file", 'l', 0, G_OPTION_ARG_FILENAME, &log_file,
+          "Append log messages to FILE instead of stderr", "FILE" },
+        { "debug", 0, 0, G_OPTION_ARG_NONE, &opt_debug_flag,
+          "Log debug messages", NULL },
+        { "check-config", 0, 0, G_OPTION_ARG_NONE, &opt_check,
+          "Check the configuration and exit", NULL },
+        { "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version,
+          "Print the version and exit", NULL },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(
+        "- the umbra virtualization-layer manager daemon");
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UmbraConfig) cfg = NULL;
+    g_autoptr(TsdbStore) store = NULL;
+    g_autoptr(Monitor) m = NULL;
+    g_autoptr(Dispatch) disp = NULL;
+    g_autoptr(RpcServer) server = NULL;
+    g_autoptr(HookSock) hook = NULL;
+    g_autofree char *store_dir = NULL;
+    Daemon d = { 0 };
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_summary(ctx, "Watches the domains of every "
+                                 "configured libvirt host and serves "
+                                 "umbractl.");
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "umbrad: %s\n", err->message);
+        fprintf(stderr, "Try 'umbrad --help'.\n");
+        return 1;
+    }
+    if (opt_version) {
+        printf("umbrad %s\n", UMBRA_VERSION);
+        return 0;
+    }
+    opt_debug = opt_debug_flag;
+    if (!config_path) {
+        config_path = g_strdup(UMBRA_CONF_DEFAULT);
+    }
+    cfg = umbra_config_load(config_path, &err);
+    if (!cfg) {
+        fprintf(stderr, "umbrad: %s\n", err->message);
+        return 1;
+    }
+    if (opt_check) {
+        printf("%s: OK (%u host(s) in %u cell(s), interval %" G_GINT64_FORMAT
+               " s)\n", config_path, cfg->hosts->len, cfg->cells->len,
+               cfg->interval_s);
+        return 0;
+    }
+    if (log_file) {
+        log_fd = open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                      0640);
+        if (log_fd < 0) {
+            fprintf(stderr, "umbrad: cannot open log file %s: %s\n", log_file,
+                    g_strerror(errno));
+            return 2;
+        }
+    }
+    g_log_set_writer_func(log_writer, NULL, NULL);
+
+    store_dir = g_path_get_dirname(cfg->store_path);
+    if (g_mkdir_with_parents(store_dir, 0750) < 0) {
+        fprintf(stderr, "umbrad: cannot create %s: %s\n", store_dir,
+                g_strerror(errno));
+        return 2;
+    }
+    g_mkdir_with_parents(cfg->spool_dir, 0700);
+    store = tsdb_store_open(cfg->store_path, &err);
+    if (!store) {
+        fprintf(stderr, "umbrad: %s\n", err->message);
+        return 2;
+    }
+
+    sys_virt_init();
+    m = monitor_new(cfg, &sys_virt_libvirt_ops, store);
+    disp = dispatch_new(m, cfg);
+    server = rpc_server_new(cfg->socket_path, cfg->socket_group,
+                            dispatch_handle, dispatch_client_gone, disp,
+                            &err);
+    if (!server) {
+        fprintf(stderr, "umbrad: %s\n", err->message);
+        return 2;
+    }
+    hook = hooksock_new(cfg->hook_socket_path, m, &err);
+    if (!hook) {
+        fprintf(stderr, "umbrad: %s\n", err->message);
+        return 2;
+    }
+    if (opt_daemon && !daemonize()) {
+        fprintf(stderr, "umbrad: cannot daemonize: %s\n", g_strerror(errno));
+        return 2;
+    }
+    if (pid_file && !write_pidfile(pid_file, &err)) {
+        g_warning("cannot write pid file: %s", err->message);
+        g_clear_error(&err);
+    }
+
+    d.loop = g_main_loop_new(NULL, FALSE);
+    d.m = m;
+    d.cfg = cfg;
+    g_unix_signal_add(SIGTERM, on_quit_signal, &d);
+    g_unix_signal_add(SIGINT, on_quit_signal, &d);
+    g_unix_signal_add(SIGHUP, on_hup, &d);
+    g_timeout_add_seconds(SPOOL_EVERY_S, on_spool_timer, &d);
+    g_timeout_add_seconds(MAINTAIN_EVERY_S, on_maintain_timer, &d);
+
+    monitor_post_event(m, umbra_event_new(EVENT_SOURCE_DAEMON, NULL, NULL,
+                                          NULL, "daemon-start",
+                                          UMBRA_VERSION));
+    g_message("umbrad %s started: %u host(s), interval %" G_GINT64_FORMAT
+              " s, store %s, socket %s", UMBRA_VERSION, cfg->hosts->len,
+              cfg->interval_s, cfg->store_path, cfg->socket_path);
+    monitor_start(m);
+    monitor_drain_spool(m, cfg->spool_dir);
+    monitor_maintain(m);
+    g_main_loop_run(d.loop);
+
+    monitor_stop(m, 3000);
+    monitor_post_event(m, umbra_event_new(EVENT_SOURCE_DAEMON, NULL, NULL,
+                                          NULL, "daemon-stop", NULL));
+    monitor_maintain(m);
+    g_clear_pointer(&hook, hooksock_free);
+    g_clear_pointer(&server, rpc_server_free);
+    g_clear_pointer(&disp, dispatch_free);
+    if (pid_file) {
+        unlink(pid_file);
+    }
+    g_main_loop_unref(d.loop);
+    g_message("umbrad stopped");
+    return 0;
+}
