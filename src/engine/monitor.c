@@ -8,6 +8,7 @@
  * when that queue is full are the oldest rows dropped (and counted).
  */
 #include "engine/monitor.h"
+#include "engine/monitorpriv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -601,7 +602,7 @@ flush_pending(Monitor *m)
 
         if (now - last_warn > 60 * UTIL_USEC_PER_SEC) {
             last_warn = now;
-            g_warning("store write failed, %u rows kept in memory: %s",
+            g_message("store write failed, %u rows kept in memory: %s",
                       m->pending.length, err ? err->message : "unknown");
         }
     }
@@ -1173,7 +1174,7 @@ monitor_maintain(Monitor *m)
                                  m->cfg->retention_raw_s,
                                  m->cfg->retention_5m_s,
                                  m->cfg->retention_events_s, &st, &err)) {
-            g_warning("store maintenance failed: %s", err->message);
+            g_message("store maintenance failed: %s", err->message);
             return;
         }
         if (!st.more) {
@@ -1218,4 +1219,34 @@ monitor_get_counters(Monitor *m, MonitorCounters *ret)
             ret->domains++;
         }
     }
+}
+
+/* ---- test entry points (monitorpriv.h) ---- */
+
+void
+monitor_test_round(Monitor *m, guint idx, GPtrArray *raws,
+                   const HostRaw *host)
+{
+    RoundMsg *r = g_new0(RoundMsg, 1);
+
+    r->w = g_ptr_array_index(m->workers, idx);
+    r->raws = raws;
+    if (host) {
+        r->host = *host;
+        r->host_ok = true;
+    }
+    apply_round(r);
+}
+
+void
+monitor_test_state(Monitor *m, guint idx, HostState state, const char *error,
+                   const char *hostname)
+{
+    StateMsg *msg = g_new0(StateMsg, 1);
+
+    msg->w = g_ptr_array_index(m->workers, idx);
+    msg->state = state;
+    msg->error = g_strdup(error);
+    msg->hostname = g_strdup(hostname);
+    apply_state(msg);
 }

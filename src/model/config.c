@@ -227,7 +227,7 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
             ERR(CONFIG_ERROR_VALUE, "key '%s': '%s' is not a duration between "
                 "1s and 3600s", key, val);
         }
-        if (key[10] == 'i') {
+        if (strcmp(key, "reconnect_min") == 0) {
             cfg->reconnect_min_s = v;
         } else {
             cfg->reconnect_max_s = v;

@@ -333,16 +333,18 @@ virt_host_stats(SysVirtConn *c, HostRaw *ret, GError **error)
         return false;
     }
     r.ncpus = info.cpus;
+    r.mem_total_kib = info.memory;
+    /* Node CPU and memory counters are optional (not every driver has
+     * them): without them the host's CPU % stays unknown. */
     if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, NULL,
-                           &nparams, 0) < 0 || nparams <= 0) {
-        virt_set_error(error, SYS_VIRT_ERROR_CALL, "cannot get node CPU stats");
-        return false;
-    }
-    cpu = g_new0(virNodeCPUStats, nparams);
-    if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, cpu,
-                           &nparams, 0) < 0) {
-        virt_set_error(error, SYS_VIRT_ERROR_CALL, "cannot get node CPU stats");
-        return false;
+                           &nparams, 0) == 0 && nparams > 0) {
+        cpu = g_new0(virNodeCPUStats, nparams);
+        if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, cpu,
+                               &nparams, 0) < 0) {
+            nparams = 0;
+        }
+    } else {
+        nparams = 0;
     }
     for (int i = 0; i < nparams; i++) {
         if (strcmp(cpu[i].field, VIR_NODE_CPU_STATS_KERNEL) == 0 ||
@@ -356,17 +358,14 @@ virt_host_stats(SysVirtConn *c, HostRaw *ret, GError **error)
     r.cpu_total_ns = r.cpu_busy_ns + idle;
     nparams = 0;
     if (virNodeGetMemoryStats(c->conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, NULL,
-                              &nparams, 0) < 0 || nparams <= 0) {
-        virt_set_error(error, SYS_VIRT_ERROR_CALL,
-                       "cannot get node memory stats");
-        return false;
-    }
-    mem = g_new0(virNodeMemoryStats, nparams);
-    if (virNodeGetMemoryStats(c->conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, mem,
-                              &nparams, 0) < 0) {
-        virt_set_error(error, SYS_VIRT_ERROR_CALL,
-                       "cannot get node memory stats");
-        return false;
+                              &nparams, 0) == 0 && nparams > 0) {
+        mem = g_new0(virNodeMemoryStats, nparams);
+        if (virNodeGetMemoryStats(c->conn, VIR_NODE_MEMORY_STATS_ALL_CELLS,
+                                  mem, &nparams, 0) < 0) {
+            nparams = 0;
+        }
+    } else {
+        nparams = 0;
     }
     for (int i = 0; i < nparams; i++) {
         if (strcmp(mem[i].field, VIR_NODE_MEMORY_STATS_TOTAL) == 0) {
@@ -380,6 +379,7 @@ virt_host_stats(SysVirtConn *c, HostRaw *ret, GError **error)
         }
     }
     r.mem_avail_kib = freek + bufk + cachek;
+    virResetLastError();
     *ret = r;
     return true;
 }

@@ -1,0 +1,306 @@
+/*
+ * tests/unit/test-monitor.c: the monitor's bookkeeping, driven through
+ * monitorpriv.h with scripted rounds (no threads, no hypervisor) and a
+ * real SQLite store in a temporary directory.
+ */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "cutest.h"
+#include "engine/monitorpriv.h"
+#include "model/json.h"
+#include "util/clock.h"
+
+#define UUID_A "11111111-2222-3333-4444-555555555555"
+#define UUID_B "66666666-7777-8888-9999-000000000000"
+
+static const char *conf_text =
+    "[umbrad]\ninterval = 1\n"
+    "[host:h1]\nuri = test:///default\ncell = a\n"
+    "[host:h2]\nuri = test+tcp://10.0.0.2/default\ncell = b\n";
+
+typedef struct {
+    char *dir;
+    UmbraConfig *cfg;
+    TsdbStore *store;
+    Monitor *m;
+    GPtrArray *events;          /* UmbraEvent* seen by a subscriber */
+} Fixture;
+
+static void
+on_event(const UmbraEvent *ev, gpointer data)
+{
+    Fixture *f = data;
+
+    g_ptr_array_add(f->events, umbra_event_copy(ev));
+}
+
+static void
+fixture_init(Fixture *f)
+{
+    g_autofree char *db = NULL;
+
+    f->dir = cutest_tmpdir();
+    db = g_build_filename(f->dir, "u.db", NULL);
+    f->cfg = umbra_config_parse("t.conf", conf_text, strlen(conf_text), NULL);
+    f->store = tsdb_store_open(db, NULL);
+    g_assert(f->cfg && f->store);
+    f->m = monitor_new(f->cfg, &sys_virt_libvirt_ops, f->store);
+    f->events = g_ptr_array_new_with_free_func(
+        (GDestroyNotify) umbra_event_free);
+    monitor_subscribe(f->m, on_event, f);
+    util_clock_set_fake(1000 * UTIL_USEC_PER_SEC,
+                        1700000000 * UTIL_USEC_PER_SEC);
+    monitor_test_state(f->m, 0, HOST_STATE_CONNECTED, NULL, "hv1");
+    monitor_test_state(f->m, 1, HOST_STATE_CONNECTED, NULL, "hv2");
+}
+
+static void
+fixture_clear(Fixture *f)
+{
+    monitor_free(f->m);
+    tsdb_store_close(f->store);
+    umbra_config_free(f->cfg);
+    g_ptr_array_unref(f->events);
+    cutest_rmdir(f->dir);
+    g_free(f->dir);
+    util_clock_clear_fake();
+}
+
+static DomRaw *
+raw(const char *uuid, const char *name, DomState state, uint64_t cpu_ns)
+{
+    DomRaw *r = dom_raw_new();
+
+    r->uuid = g_strdup(uuid);
+    r->name = g_strdup(name);
+    r->state = state;
+    r->mono_us = util_clock_mono();
+    r->wall_us = util_clock_wall();
+    r->has_cpu = true;
+    r->cpu_time_ns = cpu_ns;
+    r->vcpus = 1;
+    r->has_balloon = true;
+    r->mem_current_kib = 131072;
+    r->mem_max_kib = 131072;
+    return r;
+}
+
+static void
+round1(Fixture *f, guint host, DomRaw *a, DomRaw *b)
+{
+    GPtrArray *raws =
+        g_ptr_array_new_with_free_func((GDestroyNotify) dom_raw_free);
+    HostRaw hr = { .ncpus = 2, .mem_total_kib = 1000, .mem_avail_kib = 500 };
+
+    if (a) {
+        g_ptr_array_add(raws, a);
+    }
+    if (b) {
+        g_ptr_array_add(raws, b);
+    }
+    hr.mono_us = util_clock_mono();
+    hr.wall_us = util_clock_wall();
+    hr.cpu_total_ns = (uint64_t) util_clock_mono() * 2000;
+    hr.cpu_busy_ns = hr.cpu_total_ns / 4;
+    monitor_test_round(f->m, host, raws, &hr);
+}
+
+static bool
+has_event(Fixture *f, const char *type)
+{
+    for (guint i = 0; i < f->events->len; i++) {
+        UmbraEvent *ev = g_ptr_array_index(f->events, i);
+
+        if (strcmp(ev->type, type) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+test_list_and_rates(void)
+{
+    Fixture f;
+    g_autoptr(GPtrArray) doms = NULL;
+    g_autoptr(GError) err = NULL;
+    DomSample *s;
+
+    fixture_init(&f);
+    round1(&f, 0, raw(UUID_A, "web1", DOM_STATE_RUNNING, 0), NULL);
+    util_clock_advance_fake(UTIL_USEC_PER_SEC);
+    round1(&f, 0, raw(UUID_A, "web1", DOM_STATE_RUNNING, 500000000), NULL);
+    doms = monitor_list_domains(f.m, NULL, NULL, false, &err);
+    CU_ASSERT_EQUAL_FATAL(doms->len, 1);
+    s = g_ptr_array_index(doms, 0);
+    CU_ASSERT_STRING_EQUAL(s->host, "h1");
+    CU_ASSERT_STRING_EQUAL(s->cell, "a");
+    CU_ASSERT_DOUBLE_EQUAL(s->cpu_pct, 50.0, 1e-6);
+    CU_ASSERT_EQUAL(tsdb_store_count_dom_samples(f.store, UUID_A), 2);
+    CU_ASSERT_TRUE(has_event(&f, "domain-discovered"));
+    CU_ASSERT_TRUE(has_event(&f, "host-connected"));
+    fixture_clear(&f);
+}
+
+static void
+test_unknowns(void)
+{
+    Fixture f;
+    g_autoptr(GError) e1 = NULL;
+    g_autoptr(GError) e2 = NULL;
+    g_autoptr(GError) e3 = NULL;
+
+    fixture_init(&f);
+    CU_ASSERT_PTR_NULL(monitor_list_domains(f.m, "nohost", NULL, false, &e1));
+    CU_ASSERT_EQUAL(e1->code, MONITOR_ERROR_UNKNOWN_HOST);
+    CU_ASSERT_PTR_NULL(monitor_list_domains(f.m, NULL, "nocell", false, &e2));
+    CU_ASSERT_EQUAL(e2->code, MONITOR_ERROR_UNKNOWN_CELL);
+    CU_ASSERT_PTR_NULL(monitor_find_domain(f.m, "web9", &e3));
+    CU_ASSERT_EQUAL(e3->code, MONITOR_ERROR_UNKNOWN_DOMAIN);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e3->message, "web9"));
+    fixture_clear(&f);
+}
+
+/* A live migration h1 -> h2 as libvirt shows it: the target holds a
+ * paused copy while the source runs, then the source's copy goes away
+ * and the target runs.  One domain, one continuous history. */
+static void
+test_migration_keeps_identity(void)
+{
+    Fixture f;
+    g_autoptr(GPtrArray) doms = NULL;
+    g_autoptr(GPtrArray) hist = NULL;
+    g_autoptr(DomSample) found = NULL;
+    uint64_t cpu = 0;
+
+    fixture_init(&f);
+    for (int i = 0; i < 3; i++) {
+        round1(&f, 0, raw(UUID_A, "web1", DOM_STATE_RUNNING, cpu), NULL);
+        round1(&f, 1, NULL, NULL);
+        util_clock_advance_fake(UTIL_USEC_PER_SEC);
+        cpu += 100000000;
+    }
+    /* Migration in progress: paused copy on h2 is not the domain. */
+    round1(&f, 0, raw(UUID_A, "web1", DOM_STATE_RUNNING, cpu), NULL);
+    round1(&f, 1, raw(UUID_A, "web1", DOM_STATE_PAUSED, 0), NULL);
+    util_clock_advance_fake(UTIL_USEC_PER_SEC);
+    found = monitor_find_domain(f.m, "web1", NULL);
+    CU_ASSERT_STRING_EQUAL(found->host, "h1");
+    /* Switch-over: h2 runs it; h1 reports it paused then gone. */
+    round1(&f, 1, raw(UUID_A, "web1", DOM_STATE_RUNNING, 50000000), NULL);
+    round1(&f, 0, raw(UUID_A, "web1", DOM_STATE_PAUSED, cpu), NULL);
+    util_clock_advance_fake(UTIL_USEC_PER_SEC);
+    round1(&f, 1, raw(UUID_A, "web1", DOM_STATE_RUNNING, 150000000), NULL);
+    round1(&f, 0, NULL, NULL);
+
+    doms = monitor_list_domains(f.m, NULL, NULL, false, NULL);
+    CU_ASSERT_EQUAL_FATAL(doms->len, 1);
+    CU_ASSERT_STRING_EQUAL(((DomSample *) g_ptr_array_index(doms, 0))->host,
+                           "h2");
+    CU_ASSERT_DOUBLE_EQUAL(((DomSample *) g_ptr_array_index(doms, 0))->cpu_pct,
+                           10.0, 1e-6);
+    CU_ASSERT_TRUE(has_event(&f, "domain-moved"));
+    /* Every interval has exactly one stored sample: 3 + 1 + 1 + 1. */
+    hist = tsdb_store_dom_history(f.store, UUID_A, 0, 1000, NULL);
+    CU_ASSERT_EQUAL(hist->len, 6);
+    for (guint i = 1; hist && i < hist->len; i++) {
+        DomSample *a = g_ptr_array_index(hist, i - 1);
+        DomSample *b = g_ptr_array_index(hist, i);
+
+        CU_ASSERT_EQUAL(b->wall_us - a->wall_us, UTIL_USEC_PER_SEC);
+        CU_ASSERT_STRING_EQUAL(b->uuid, UUID_A);
+    }
+    fixture_clear(&f);
+}
+
+static void
+test_host_down_hides_domains(void)
+{
+    Fixture f;
+    g_autoptr(GPtrArray) active = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(GPtrArray) hosts = NULL;
+
+    fixture_init(&f);
+    round1(&f, 0, raw(UUID_A, "web1", DOM_STATE_RUNNING, 0), NULL);
+    round1(&f, 1, raw(UUID_B, "db1", DOM_STATE_RUNNING, 0), NULL);
+    monitor_test_state(f.m, 1, HOST_STATE_BACKOFF, "connection refused",
+                       NULL);
+    active = monitor_list_domains(f.m, NULL, NULL, false, NULL);
+    all = monitor_list_domains(f.m, NULL, NULL, true, NULL);
+    CU_ASSERT_EQUAL(active->len, 1);
+    CU_ASSERT_EQUAL(all->len, 2);
+    hosts = monitor_list_hosts(f.m);
+    CU_ASSERT_EQUAL(((MonitorHost *) g_ptr_array_index(hosts, 1))->state,
+                    HOST_STATE_BACKOFF);
+    CU_ASSERT_STRING_EQUAL(
+        ((MonitorHost *) g_ptr_array_index(hosts, 1))->last_error,
+        "connection refused");
+    CU_ASSERT_TRUE(has_event(&f, "host-disconnected"));
+    /* Reconnect counts. */
+    monitor_test_state(f.m, 1, HOST_STATE_CONNECTED, NULL, "hv2");
+    CU_ASSERT_TRUE(has_event(&f, "host-reconnected"));
+    fixture_clear(&f);
+}
+
+static void
+test_hook_message_mapped(void)
+{
+    Fixture f;
+    g_autofree char *msg = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) evs = NULL;
+    UmbraEvent *last;
+
+    fixture_init(&f);
+    round1(&f, 1, raw(UUID_B, "db1", DOM_STATE_RUNNING, 0), NULL);
+    msg = model_hook_message_build("hv2", "db1", NULL, "stopped", "end", "-",
+                                   5);
+    CU_ASSERT_TRUE(monitor_hook_message(f.m, msg, strlen(msg), &err));
+    evs = monitor_events(f.m, 0, UUID_B, 10, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(evs);
+    CU_ASSERT_TRUE_FATAL(evs->len >= 1);
+    last = g_ptr_array_index(evs, evs->len - 1);
+    CU_ASSERT_STRING_EQUAL(last->type, "stopped/end");
+    CU_ASSERT_STRING_EQUAL(last->host, "h2");
+    CU_ASSERT_EQUAL(last->source, EVENT_SOURCE_HOOK);
+    CU_ASSERT_FALSE(monitor_hook_message(f.m, "junk", 4, NULL));
+    fixture_clear(&f);
+}
+
+static void
+test_spool_drain(void)
+{
+    Fixture f;
+    g_autofree char *path = NULL;
+    g_autofree char *m1 = NULL;
+    g_autofree char *m2 = NULL;
+    g_autofree char *text = NULL;
+
+    fixture_init(&f);
+    path = g_build_filename(f.dir, "hook.jsonl", NULL);
+    m1 = model_hook_message_build("hv1", "web1", UUID_A, "prepare", "begin",
+                                  "-", 1);
+    m2 = model_hook_message_build("hv1", "web1", UUID_A, "start", "begin",
+                                  "-", 2);
+    text = g_strdup_printf("%s\n%s\nnot json\n", m1, m2);
+    g_file_set_contents(path, text, -1, NULL);
+    CU_ASSERT_EQUAL(monitor_drain_spool(f.m, f.dir), 2);
+    CU_ASSERT_FALSE(g_file_test(path, G_FILE_TEST_EXISTS));
+    CU_ASSERT_EQUAL(monitor_drain_spool(f.m, f.dir), 0);
+    CU_ASSERT_TRUE(has_event(&f, "start/begin"));
+    fixture_clear(&f);
+}
+
+static const CutestCase cases[] = {
+    { "list-and-rates", test_list_and_rates },
+    { "unknowns", test_unknowns },
+    { "migration-keeps-identity", test_migration_keeps_identity },
+    { "host-down-hides-domains", test_host_down_hides_domains },
+    { "hook-message-mapped", test_hook_message_mapped },
+    { "spool-drain", test_spool_drain },
+};
+
+CUTEST_MAIN("monitor", cases)
