@@ -84,17 +84,26 @@ inputs_hash() {
 }
 
 main() {
-    local kpkg kver bbver hash work kdeb bbdeb kroot moddir m f initrd
+    local kpkg kver bbver hash work kdeb bbdeb kroot moddir m f initrd aptstamp
     command -v apt-get >/dev/null || die "apt-get not found"
     command -v gcc >/dev/null || die "gcc not found (apt-get install gcc libc6-dev)"
     command -v qemu-img >/dev/null || die "qemu-img not found (apt-get install qemu-utils)"
     command -v cpio >/dev/null || die "cpio not found (apt-get install cpio)"
     mkdir -p "$outdir/.debs"
-    ensure_apt_lists
-    kpkg=$(kernel_pkg)
-    [ -n "$kpkg" ] || die "cannot resolve the dependency of $kmeta"
-    kver=$(pkg_candidate "$kpkg")
-    bbver=$(pkg_candidate busybox-static)
+    # apt-cache takes about half a second per call: remember what it
+    # answered until the package lists change.
+    aptstamp=$(stat -c '%n %Y' /var/lib/apt/lists/*Packages* 2>/dev/null |
+        sha256sum | cut -d' ' -f1)
+    if [ -f "$outdir/.apt" ] && [ "$(sed -n 1p "$outdir/.apt")" = "$aptstamp" ]; then
+        read -r kpkg kver bbver < <(sed -n 2p "$outdir/.apt")
+    else
+        ensure_apt_lists
+        kpkg=$(kernel_pkg)
+        [ -n "$kpkg" ] || die "cannot resolve the dependency of $kmeta"
+        kver=$(pkg_candidate "$kpkg")
+        bbver=$(pkg_candidate busybox-static)
+        printf '%s\n%s %s %s\n' "$aptstamp" "$kpkg" "$kver" "$bbver" >"$outdir/.apt"
+    fi
     hash=$(inputs_hash "$kpkg=$kver" "$bbver")
     if [ -f "$outdir/.inputs" ] && [ "$(cat "$outdir/.inputs")" = "$hash" ] &&
         [ -s "$outdir/vmlinuz" ] && [ -s "$outdir/initrd.img" ] &&
