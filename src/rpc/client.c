@@ -311,6 +311,11 @@ client_read_line(RpcClient *client, int64_t deadline, size_t *ret_len,
             }
             continue;
         }
+        if (errno == ECONNRESET) {
+            g_set_error_literal(error, RPC_ERROR, RPC_ERROR_IO,
+                                "umbrad closed the connection (reset)");
+            return NULL;
+        }
         g_set_error(error, RPC_ERROR, RPC_ERROR_IO,
                     "cannot read from umbrad: %s", g_strerror(errno));
         return NULL;
