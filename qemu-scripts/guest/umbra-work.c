@@ -37,8 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WORK_MAX_CPU_MS 10000      /* upper bound for cpu_ms */
-#define WORK_MAX_MEM_KB (64 * 1024) /* upper bound for mem_kb (guest: 128 MiB) */
+#define WORK_MAX_CPU_MS 10000 /* upper bound for cpu_ms */
+#define WORK_MAX_MEM_KB                                                        \
+    (64 * 1024) /* upper bound for mem_kb (guest: 128 MiB) */
 #define COUNTER_FILE "/run/umbra-counter"
 #define DISK_BLOCK 4096
 #define DISK_SPAN_BLOCKS 8192 /* rotate over the first 32 MiB of the disk */
@@ -277,8 +278,7 @@ main(int argc, char **argv)
 
         return cmd_disk_writer(argv[2], kib > 0 ? kib : 8);
     }
-    fprintf(stderr,
-            "usage: umbra-work work|counter|counter-loop [FILE]|"
-            "disk-writer DEV [KIB_PER_SEC]\n");
+    fprintf(stderr, "usage: umbra-work work|counter|counter-loop [FILE]|"
+                    "disk-writer DEV [KIB_PER_SEC]\n");
     return 2;
 }
