@@ -26,11 +26,13 @@
 
 #include "rpc/client.h"
 
-/* Exit codes of umbractl (and of cli_run()). */
+/*
+ * Exit codes of umbractl (and of cli_run()): success; a command failed
+ * (umbrad down, unknown domain, ...); a bad command line.
+ */
 #define CLI_EXIT_OK 0
-#define CLI_EXIT_FAILURE 1 /* a command failed (daemon down, unknown domain)   \
-                            */
-#define CLI_EXIT_USAGE 2   /* bad command line */
+#define CLI_EXIT_FAILURE 1
+#define CLI_EXIT_USAGE 2
 
 /* Default per-call timeout, milliseconds. */
 #define CLI_DEFAULT_TIMEOUT_MS 30000
