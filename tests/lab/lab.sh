@@ -598,6 +598,14 @@ guest_host() {
     done
 }
 
+cmd_guest_host() {
+    local name=${1:-} h
+    [ -n "$name" ] || die "usage: lab.sh guest-host NAME"
+    h=$(guest_host "$name")
+    [ -n "$h" ] || die "guest $name is on no host"
+    echo "$h"
+}
+
 cmd_guest_define() {
     local name=${1:-} host=${2:-} start=0 wait=0 ip="" mem=128 f disk xml h
     if [ -z "$name" ] || [ -z "$host" ]; then
@@ -737,6 +745,8 @@ usage: lab.sh COMMAND [ARGS]
   guest-undefine NAME        destroy, undefine, delete its disk
   guest-list                 guests with IP, MAC, current host
   guest-ip NAME              print the guest's IP
+  guest-host NAME            print the host that has the guest
+  uri HOST                   print the host's libvirt URI
   migrate NAME SRC DST       live migration with the lab's flags
 
 HOST is umbra-hN (or hN, N). Hosts: $(host_names | xargs)
@@ -765,6 +775,8 @@ main() {
     guest-undefine) cmd_guest_undefine "$@" ;;
     guest-list) cmd_guest_list "$@" ;;
     guest-ip) guest_ip "$@" ;;
+    guest-host) cmd_guest_host "$@" ;;
+    uri) host_uri "$(host_name "${1:?usage: lab.sh uri HOST}")" ;;
     migrate) cmd_migrate "$@" ;;
     __holder) cmd___holder "$@" ;;
     help | -h | --help) usage ;;
