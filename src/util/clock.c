@@ -63,5 +63,10 @@ util_time_format_wall(int64_t wall_us)
     if (!dt) {
         return g_strdup("-");
     }
-    return g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S.%f%:z");
+    g_autofree char *head = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
+    g_autofree char *zone = g_date_time_format(dt, "%:z");
+
+    return g_strdup_printf("%s.%03d%s", head,
+                           (int) (g_date_time_get_microsecond(dt) / 1000),
+                           zone);
 }
