@@ -148,7 +148,7 @@ static const char schema_v1[] =
     "  last_host TEXT,"
     "  last_cell TEXT"
     ");"
-    "CREATE INDEX domains_name ON domains (name, last_seen);"
+    "CREATE INDEX domains_name ON domains (name);"
     "CREATE TABLE dom_labels ("
     "  id INTEGER PRIMARY KEY,"
     "  dom_id INTEGER NOT NULL REFERENCES domains (id),"
