@@ -55,7 +55,9 @@
 #define TSDB_STORE_PRIV_ALLOW
 #include "tsdb/storepriv.h"
 
+/* clang-format off */
 G_DEFINE_QUARK(umbra-tsdb-error-quark, tsdb_error)
+/* clang-format on */
 
 static const char *const tsdb_error_names[] = {
 #define X(NAME, STR) STR,
@@ -82,16 +84,16 @@ G_STATIC_ASSERT(G_N_ELEMENTS(tsdb_error_names) == TSDB_ERROR_LAST);
 
 /* The DomSample fields averaged as REAL, in the order of their columns.
  * All are doubles; NaN (unknown) is stored as NULL. */
-#define DOM_RATES(X)                                                         \
-    X(cpu_pct)                                                               \
-    X(blk_rd_bps)                                                            \
-    X(blk_wr_bps)                                                            \
-    X(blk_rd_iops)                                                           \
-    X(blk_wr_iops)                                                           \
-    X(net_rx_bps)                                                            \
-    X(net_tx_bps)                                                            \
-    X(net_rx_pps)                                                            \
-    X(net_tx_pps)                                                            \
+#define DOM_RATES(X)                                                           \
+    X(cpu_pct)                                                                 \
+    X(blk_rd_bps)                                                              \
+    X(blk_wr_bps)                                                              \
+    X(blk_rd_iops)                                                             \
+    X(blk_wr_iops)                                                             \
+    X(net_rx_bps)                                                              \
+    X(net_tx_bps)                                                              \
+    X(net_rx_pps)                                                              \
+    X(net_tx_pps)                                                              \
     X(dirty_mbps)
 
 static const size_t dom_rate_offsets[] = {
@@ -124,137 +126,139 @@ dom_rate_get(const DomSample *s, guint i)
  * Schema version 1.  Units: times are microseconds since the Unix epoch
  * (wall clock), memory KiB, rates per second, cpu_pct percent.
  */
+/* clang-format off */
 static const char schema_v1[] =
-    "CREATE TABLE meta ("
-    "  key TEXT PRIMARY KEY,"
-    "  value TEXT NOT NULL"
-    ") WITHOUT ROWID;"
-    "CREATE TABLE dom_states ("
-    "  id INTEGER PRIMARY KEY,"
-    "  name TEXT NOT NULL"
-    ");"
-    "CREATE TABLE hosts ("
-    "  id INTEGER PRIMARY KEY,"
-    "  name TEXT NOT NULL,"
-    "  cell TEXT"
-    ");"
-    "CREATE INDEX hosts_name ON hosts (name, cell);"
-    "CREATE TABLE domains ("
-    "  id INTEGER PRIMARY KEY,"
-    "  uuid TEXT NOT NULL UNIQUE,"
-    "  name TEXT NOT NULL,"
-    "  first_seen INTEGER NOT NULL,"
-    "  last_seen INTEGER NOT NULL,"
-    "  last_host TEXT,"
-    "  last_cell TEXT"
-    ");"
-    "CREATE INDEX domains_name ON domains (name);"
-    "CREATE TABLE dom_labels ("
-    "  id INTEGER PRIMARY KEY,"
-    "  dom_id INTEGER NOT NULL REFERENCES domains (id),"
-    "  name TEXT NOT NULL,"
-    "  host_id INTEGER REFERENCES hosts (id)"
-    ");"
-    "CREATE INDEX dom_labels_dom ON dom_labels (dom_id, name, host_id);"
-    "CREATE INDEX dom_labels_host ON dom_labels (host_id);"
-    "CREATE TABLE dom_samples ("
-    "  dom_id INTEGER NOT NULL REFERENCES domains (id),"
-    "  wall_us INTEGER NOT NULL,"
-    "  label_id INTEGER NOT NULL REFERENCES dom_labels (id),"
-    "  state INTEGER NOT NULL,"
-    "  vcpus INTEGER NOT NULL,"
-    "  mem_used_kib INTEGER NOT NULL,"
-    "  mem_max_kib INTEGER NOT NULL,"
-    "  cpu_pct REAL, blk_rd_bps REAL, blk_wr_bps REAL,"
-    "  blk_rd_iops REAL, blk_wr_iops REAL,"
-    "  net_rx_bps REAL, net_tx_bps REAL, net_rx_pps REAL, net_tx_pps REAL,"
-    "  dirty_mbps REAL,"
-    "  PRIMARY KEY (dom_id, wall_us)"
-    ") WITHOUT ROWID;"
-    "CREATE TABLE dom_samples_5m ("
-    "  dom_id INTEGER NOT NULL REFERENCES domains (id),"
-    "  wall_us INTEGER NOT NULL,"
-    "  last_us INTEGER NOT NULL,"
-    "  n INTEGER NOT NULL,"
-    "  label_id INTEGER NOT NULL REFERENCES dom_labels (id),"
-    "  state INTEGER NOT NULL,"
-    "  vcpus INTEGER NOT NULL,"
-    "  mem_used_kib INTEGER NOT NULL,"
-    "  mem_max_kib INTEGER NOT NULL,"
-    "  cpu_pct REAL, blk_rd_bps REAL, blk_wr_bps REAL,"
-    "  blk_rd_iops REAL, blk_wr_iops REAL,"
-    "  net_rx_bps REAL, net_tx_bps REAL, net_rx_pps REAL, net_tx_pps REAL,"
-    "  dirty_mbps REAL,"
-    "  PRIMARY KEY (dom_id, wall_us)"
-    ") WITHOUT ROWID;"
-    "CREATE TABLE host_samples ("
-    "  host_id INTEGER NOT NULL REFERENCES hosts (id),"
-    "  wall_us INTEGER NOT NULL,"
-    "  ncpus INTEGER NOT NULL,"
-    "  cpu_pct REAL,"
-    "  mem_total_kib INTEGER NOT NULL,"
-    "  mem_avail_kib INTEGER NOT NULL,"
-    "  domains INTEGER NOT NULL,"
-    "  PRIMARY KEY (host_id, wall_us)"
-    ") WITHOUT ROWID;"
-    "CREATE TABLE host_samples_5m ("
-    "  host_id INTEGER NOT NULL REFERENCES hosts (id),"
-    "  wall_us INTEGER NOT NULL,"
-    "  last_us INTEGER NOT NULL,"
-    "  n INTEGER NOT NULL,"
-    "  ncpus INTEGER NOT NULL,"
-    "  cpu_pct REAL,"
-    "  mem_total_kib INTEGER NOT NULL,"
-    "  mem_avail_kib INTEGER NOT NULL,"
-    "  domains INTEGER NOT NULL,"
-    "  PRIMARY KEY (host_id, wall_us)"
-    ") WITHOUT ROWID;"
-    "CREATE TABLE events ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  wall_us INTEGER NOT NULL,"
-    "  source TEXT NOT NULL,"
-    "  host TEXT,"
-    "  domain TEXT,"
-    "  uuid TEXT,"
-    "  type TEXT NOT NULL,"
-    "  detail TEXT"
-    ");"
-    "CREATE INDEX events_uuid ON events (uuid, id);"
-    "CREATE INDEX events_time ON events (wall_us);"
+    "CREATE TABLE meta (\n"
+    "  key TEXT PRIMARY KEY,\n"
+    "  value TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE dom_states (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE hosts (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL,\n"
+    "  cell TEXT\n"
+    ");\n"
+    "CREATE INDEX hosts_name ON hosts (name, cell);\n"
+    "CREATE TABLE domains (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  uuid TEXT NOT NULL UNIQUE,\n"
+    "  name TEXT NOT NULL,\n"
+    "  first_seen INTEGER NOT NULL,\n"
+    "  last_seen INTEGER NOT NULL,\n"
+    "  last_host TEXT,\n"
+    "  last_cell TEXT\n"
+    ");\n"
+    "CREATE INDEX domains_name ON domains (name);\n"
+    "CREATE TABLE dom_labels (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  dom_id INTEGER NOT NULL REFERENCES domains (id),\n"
+    "  name TEXT NOT NULL,\n"
+    "  host_id INTEGER REFERENCES hosts (id)\n"
+    ");\n"
+    "CREATE INDEX dom_labels_dom ON dom_labels (dom_id, name, host_id);\n"
+    "CREATE INDEX dom_labels_host ON dom_labels (host_id);\n"
+    "CREATE TABLE dom_samples (\n"
+    "  dom_id INTEGER NOT NULL REFERENCES domains (id),\n"
+    "  wall_us INTEGER NOT NULL,\n"
+    "  label_id INTEGER NOT NULL REFERENCES dom_labels (id),\n"
+    "  state INTEGER NOT NULL,\n"
+    "  vcpus INTEGER NOT NULL,\n"
+    "  mem_used_kib INTEGER NOT NULL,\n"
+    "  mem_max_kib INTEGER NOT NULL,\n"
+    "  cpu_pct REAL, blk_rd_bps REAL, blk_wr_bps REAL,\n"
+    "  blk_rd_iops REAL, blk_wr_iops REAL,\n"
+    "  net_rx_bps REAL, net_tx_bps REAL, net_rx_pps REAL, net_tx_pps REAL,\n"
+    "  dirty_mbps REAL,\n"
+    "  PRIMARY KEY (dom_id, wall_us)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE dom_samples_5m (\n"
+    "  dom_id INTEGER NOT NULL REFERENCES domains (id),\n"
+    "  wall_us INTEGER NOT NULL,\n"
+    "  last_us INTEGER NOT NULL,\n"
+    "  n INTEGER NOT NULL,\n"
+    "  label_id INTEGER NOT NULL REFERENCES dom_labels (id),\n"
+    "  state INTEGER NOT NULL,\n"
+    "  vcpus INTEGER NOT NULL,\n"
+    "  mem_used_kib INTEGER NOT NULL,\n"
+    "  mem_max_kib INTEGER NOT NULL,\n"
+    "  cpu_pct REAL, blk_rd_bps REAL, blk_wr_bps REAL,\n"
+    "  blk_rd_iops REAL, blk_wr_iops REAL,\n"
+    "  net_rx_bps REAL, net_tx_bps REAL, net_rx_pps REAL, net_tx_pps REAL,\n"
+    "  dirty_mbps REAL,\n"
+    "  PRIMARY KEY (dom_id, wall_us)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE host_samples (\n"
+    "  host_id INTEGER NOT NULL REFERENCES hosts (id),\n"
+    "  wall_us INTEGER NOT NULL,\n"
+    "  ncpus INTEGER NOT NULL,\n"
+    "  cpu_pct REAL,\n"
+    "  mem_total_kib INTEGER NOT NULL,\n"
+    "  mem_avail_kib INTEGER NOT NULL,\n"
+    "  domains INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (host_id, wall_us)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE host_samples_5m (\n"
+    "  host_id INTEGER NOT NULL REFERENCES hosts (id),\n"
+    "  wall_us INTEGER NOT NULL,\n"
+    "  last_us INTEGER NOT NULL,\n"
+    "  n INTEGER NOT NULL,\n"
+    "  ncpus INTEGER NOT NULL,\n"
+    "  cpu_pct REAL,\n"
+    "  mem_total_kib INTEGER NOT NULL,\n"
+    "  mem_avail_kib INTEGER NOT NULL,\n"
+    "  domains INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (host_id, wall_us)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE events (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  wall_us INTEGER NOT NULL,\n"
+    "  source TEXT NOT NULL,\n"
+    "  host TEXT,\n"
+    "  domain TEXT,\n"
+    "  uuid TEXT,\n"
+    "  type TEXT NOT NULL,\n"
+    "  detail TEXT\n"
+    ");\n"
+    "CREATE INDEX events_uuid ON events (uuid, id);\n"
+    "CREATE INDEX events_time ON events (wall_us);\n"
     /* Views for people querying the file with sqlite3(1). */
     "CREATE VIEW dom_history AS"
-    "  SELECT d.uuid, l.name, h.name AS host, h.cell, 'raw' AS res, 1 AS n,"
-    "    s.wall_us,"
-    "    strftime('%Y-%m-%dT%H:%M:%fZ', s.wall_us / 1e6, 'unixepoch') AS time,"
+    "  SELECT d.uuid, l.name, h.name AS host, h.cell, 'raw' AS res, 1 AS n,\n"
+    "    s.wall_us,\n"
+    "    strftime('%Y-%m-%dT%H:%M:%fZ', s.wall_us / 1e6, 'unixepoch') AS time,\n"
     "    st.name AS state, s.vcpus, s.mem_used_kib, s.mem_max_kib"
     DOM_RATE_S_COLS
     "  FROM dom_samples s JOIN domains d ON d.id = s.dom_id"
     "    JOIN dom_labels l ON l.id = s.label_id"
     "    LEFT JOIN hosts h ON h.id = l.host_id"
     "    LEFT JOIN dom_states st ON st.id = s.state"
-    "  UNION ALL"
-    "  SELECT d.uuid, l.name, h.name, h.cell, '5m', s.n, s.last_us,"
-    "    strftime('%Y-%m-%dT%H:%M:%fZ', s.last_us / 1e6, 'unixepoch'),"
+    "\n  UNION ALL\n"
+    "  SELECT d.uuid, l.name, h.name, h.cell, '5m', s.n, s.last_us,\n"
+    "    strftime('%Y-%m-%dT%H:%M:%fZ', s.last_us / 1e6, 'unixepoch'),\n"
     "    st.name, s.vcpus, s.mem_used_kib, s.mem_max_kib"
     DOM_RATE_S_COLS
     "  FROM dom_samples_5m s JOIN domains d ON d.id = s.dom_id"
     "    JOIN dom_labels l ON l.id = s.label_id"
     "    LEFT JOIN hosts h ON h.id = l.host_id"
-    "    LEFT JOIN dom_states st ON st.id = s.state;"
+    "    LEFT JOIN dom_states st ON st.id = s.state;\n"
     "CREATE VIEW host_history AS"
-    "  SELECT h.name AS host, h.cell, 'raw' AS res, 1 AS n, s.wall_us,"
-    "    strftime('%Y-%m-%dT%H:%M:%fZ', s.wall_us / 1e6, 'unixepoch') AS time,"
+    "  SELECT h.name AS host, h.cell, 'raw' AS res, 1 AS n, s.wall_us,\n"
+    "    strftime('%Y-%m-%dT%H:%M:%fZ', s.wall_us / 1e6, 'unixepoch') AS time,\n"
     "    s.ncpus, s.cpu_pct, s.mem_total_kib, s.mem_avail_kib, s.domains"
     "  FROM host_samples s JOIN hosts h ON h.id = s.host_id"
-    "  UNION ALL"
-    "  SELECT h.name, h.cell, '5m', s.n, s.last_us,"
-    "    strftime('%Y-%m-%dT%H:%M:%fZ', s.last_us / 1e6, 'unixepoch'),"
+    "\n  UNION ALL\n"
+    "  SELECT h.name, h.cell, '5m', s.n, s.last_us,\n"
+    "    strftime('%Y-%m-%dT%H:%M:%fZ', s.last_us / 1e6, 'unixepoch'),\n"
     "    s.ncpus, s.cpu_pct, s.mem_total_kib, s.mem_avail_kib, s.domains"
-    "  FROM host_samples_5m s JOIN hosts h ON h.id = s.host_id;"
+    "  FROM host_samples_5m s JOIN hosts h ON h.id = s.host_id;\n"
     "CREATE VIEW events_v AS"
-    "  SELECT id,"
-    "    strftime('%Y-%m-%dT%H:%M:%fZ', wall_us / 1e6, 'unixepoch') AS time,"
+    "  SELECT id,\n"
+    "    strftime('%Y-%m-%dT%H:%M:%fZ', wall_us / 1e6, 'unixepoch') AS time,\n"
     "    source, host, domain, uuid, type, detail FROM events;";
+/* clang-format on */
 
 /* migrations[v] takes a store from schema version v to v + 1. */
 static const char *const migrations[] = {
@@ -263,8 +267,8 @@ static const char *const migrations[] = {
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == TSDB_SCHEMA_VERSION);
 
 /* Columns read back for a history point, in this order. */
-#define HIST_COLS                                                            \
-    "l.name, h.name, h.cell, s.state, s.vcpus, s.mem_used_kib,"              \
+#define HIST_COLS                                                              \
+    "l.name, h.name, h.cell, s.state, s.vcpus, s.mem_used_kib,"                \
     " s.mem_max_kib" DOM_RATE_S_COLS
 enum {
     HIST_WALL,
@@ -281,76 +285,77 @@ enum {
 
 #define EVENT_COLS "id, wall_us, source, host, domain, uuid, type, detail"
 
-#define STMTS(X)                                                             \
-    X(BEGIN, "BEGIN IMMEDIATE")                                              \
-    X(COMMIT, "COMMIT")                                                      \
-    X(ROLLBACK, "ROLLBACK")                                                  \
-    X(DOM_UPSERT,                                                            \
-      "INSERT INTO domains (uuid, name, first_seen, last_seen, last_host,"   \
-      " last_cell) VALUES (?1, ?2, ?3, ?3, ?4, ?5)"                          \
-      " ON CONFLICT (uuid) DO UPDATE SET"                                    \
-      " name = iif(excluded.last_seen >= last_seen, excluded.name, name),"   \
-      " last_host = iif(excluded.last_seen >= last_seen,"                    \
-      "   excluded.last_host, last_host),"                                   \
-      " last_cell = iif(excluded.last_seen >= last_seen,"                    \
-      "   excluded.last_cell, last_cell),"                                   \
-      " first_seen = min(first_seen, excluded.first_seen),"                  \
-      " last_seen = max(last_seen, excluded.last_seen)"                      \
-      " RETURNING id")                                                       \
-    X(HOST_FIND, "SELECT id FROM hosts WHERE name = ?1 AND cell IS ?2")      \
-    X(HOST_INSERT, "INSERT INTO hosts (name, cell) VALUES (?1, ?2)")         \
-    X(LABEL_FIND, "SELECT id FROM dom_labels"                                \
-                  " WHERE dom_id = ?1 AND name = ?2 AND host_id IS ?3")      \
-    X(LABEL_INSERT,                                                          \
-      "INSERT INTO dom_labels (dom_id, name, host_id) VALUES (?1, ?2, ?3)")  \
-    X(DOM_INSERT,                                                            \
-      "INSERT OR REPLACE INTO dom_samples (dom_id, wall_us, label_id,"       \
-      " state, vcpus, mem_used_kib, mem_max_kib" DOM_RATE_COLS ")"           \
-      " VALUES (?, ?, ?, ?, ?, ?, ?" DOM_RATE_QMARKS ")")                    \
-    X(HOST_SAMPLE_INSERT,                                                    \
-      "INSERT OR REPLACE INTO host_samples (host_id, wall_us, ncpus,"        \
-      " cpu_pct, mem_total_kib, mem_avail_kib, domains)"                     \
-      " VALUES (?, ?, ?, ?, ?, ?, ?)")                                       \
-    X(EVENT_INSERT,                                                          \
-      "INSERT INTO events (wall_us, source, host, domain, uuid, type,"       \
-      " detail) VALUES (?, ?, ?, ?, ?, ?, ?)")                               \
-    X(DOM_ID, "SELECT id FROM domains WHERE uuid = ?1")                      \
-    X(HISTORY,                                                               \
-      "SELECT s.wall_us, 1, " HIST_COLS                                      \
-      " FROM dom_samples s JOIN dom_labels l ON l.id = s.label_id"           \
-      " LEFT JOIN hosts h ON h.id = l.host_id"                               \
-      " WHERE s.dom_id = ?1 AND s.wall_us >= ?2"                             \
-      " UNION ALL "                                                          \
-      "SELECT s.last_us, s.n, " HIST_COLS                                    \
-      " FROM dom_samples_5m s JOIN dom_labels l ON l.id = s.label_id"        \
-      " LEFT JOIN hosts h ON h.id = l.host_id"                               \
-      " WHERE s.dom_id = ?1 AND s.wall_us > ?2 - ?3 AND s.last_us >= ?2"     \
-      " ORDER BY 1")                                                         \
-    X(EVENTS_LATEST, "SELECT * FROM (SELECT " EVENT_COLS " FROM events"      \
-                     " ORDER BY id DESC LIMIT ?1) ORDER BY id")              \
-    X(EVENTS_LATEST_UUID,                                                    \
-      "SELECT * FROM (SELECT " EVENT_COLS " FROM events WHERE uuid = ?2"     \
-      " ORDER BY id DESC LIMIT ?1) ORDER BY id")                             \
-    X(EVENTS_SINCE, "SELECT " EVENT_COLS " FROM events WHERE id > ?2"        \
-                    " ORDER BY id LIMIT ?1")                                 \
-    X(EVENTS_SINCE_UUID,                                                     \
-      "SELECT " EVENT_COLS " FROM events WHERE uuid = ?3 AND id > ?2"        \
-      " ORDER BY id LIMIT ?1")                                               \
-    X(FIND_UUID, "SELECT uuid, name FROM domains WHERE uuid = ?1")           \
-    X(FIND_NAME, "SELECT uuid, name FROM domains WHERE name = ?1"            \
-                 " ORDER BY last_seen DESC LIMIT 1")                         \
-    X(COUNT_ALL, "SELECT (SELECT count(*) FROM dom_samples)"                 \
-                 " + (SELECT count(*) FROM dom_samples_5m)")                 \
-    X(COUNT_ONE,                                                             \
-      "SELECT (SELECT count(*) FROM dom_samples WHERE dom_id = ?1)"          \
-      " + (SELECT count(*) FROM dom_samples_5m WHERE dom_id = ?1)")
+#define STMTS(X)                                                               \
+    X(BEGIN, "BEGIN IMMEDIATE")                                                \
+    X(COMMIT, "COMMIT")                                                        \
+    X(ROLLBACK, "ROLLBACK")                                                    \
+    X(DOM_UPSERT,                                                              \
+      "INSERT INTO domains (uuid, name, first_seen, last_seen, last_host,"     \
+      " last_cell) VALUES (?1, ?2, ?3, ?3, ?4, ?5)"                            \
+      " ON CONFLICT (uuid) DO UPDATE SET"                                      \
+      " name = iif(excluded.last_seen >= last_seen, excluded.name, name),"     \
+      " last_host = iif(excluded.last_seen >= last_seen,"                      \
+      "   excluded.last_host, last_host),"                                     \
+      " last_cell = iif(excluded.last_seen >= last_seen,"                      \
+      "   excluded.last_cell, last_cell),"                                     \
+      " first_seen = min(first_seen, excluded.first_seen),"                    \
+      " last_seen = max(last_seen, excluded.last_seen)"                        \
+      " RETURNING id")                                                         \
+    X(HOST_FIND, "SELECT id FROM hosts WHERE name = ?1 AND cell IS ?2")        \
+    X(HOST_INSERT, "INSERT INTO hosts (name, cell) VALUES (?1, ?2)")           \
+    X(LABEL_FIND, "SELECT id FROM dom_labels"                                  \
+                  " WHERE dom_id = ?1 AND name = ?2 AND host_id IS ?3")        \
+    X(LABEL_INSERT,                                                            \
+      "INSERT INTO dom_labels (dom_id, name, host_id) VALUES (?1, ?2, ?3)")    \
+    X(DOM_INSERT,                                                              \
+      "INSERT OR REPLACE INTO dom_samples (dom_id, wall_us, label_id,"         \
+      " state, vcpus, mem_used_kib, mem_max_kib" DOM_RATE_COLS ")"             \
+      " VALUES (?, ?, ?, ?, ?, ?, ?" DOM_RATE_QMARKS ")")                      \
+    X(HOST_SAMPLE_INSERT,                                                      \
+      "INSERT OR REPLACE INTO host_samples (host_id, wall_us, ncpus,"          \
+      " cpu_pct, mem_total_kib, mem_avail_kib, domains)"                       \
+      " VALUES (?, ?, ?, ?, ?, ?, ?)")                                         \
+    X(EVENT_INSERT,                                                            \
+      "INSERT INTO events (wall_us, source, host, domain, uuid, type,"         \
+      " detail) VALUES (?, ?, ?, ?, ?, ?, ?)")                                 \
+    X(DOM_ID, "SELECT id FROM domains WHERE uuid = ?1")                        \
+    X(HISTORY,                                                                 \
+      "SELECT s.wall_us, 1, " HIST_COLS                                        \
+      " FROM dom_samples s JOIN dom_labels l ON l.id = s.label_id"             \
+      " LEFT JOIN hosts h ON h.id = l.host_id"                                 \
+      " WHERE s.dom_id = ?1 AND s.wall_us >= ?2"                               \
+      " UNION ALL "                                                            \
+      "SELECT s.last_us, s.n, " HIST_COLS                                      \
+      " FROM dom_samples_5m s JOIN dom_labels l ON l.id = s.label_id"          \
+      " LEFT JOIN hosts h ON h.id = l.host_id"                                 \
+      " WHERE s.dom_id = ?1 AND s.wall_us > ?2 - ?3 AND s.last_us >= ?2"       \
+      " ORDER BY 1")                                                           \
+    X(EVENTS_LATEST, "SELECT * FROM (SELECT " EVENT_COLS " FROM events"        \
+                     " ORDER BY id DESC LIMIT ?1) ORDER BY id")                \
+    X(EVENTS_LATEST_UUID,                                                      \
+      "SELECT * FROM (SELECT " EVENT_COLS " FROM events WHERE uuid = ?2"       \
+      " ORDER BY id DESC LIMIT ?1) ORDER BY id")                               \
+    X(EVENTS_SINCE, "SELECT " EVENT_COLS " FROM events WHERE id > ?2"          \
+                    " ORDER BY id LIMIT ?1")                                   \
+    X(EVENTS_SINCE_UUID,                                                       \
+      "SELECT " EVENT_COLS " FROM events WHERE uuid = ?3 AND id > ?2"          \
+      " ORDER BY id LIMIT ?1")                                                 \
+    X(FIND_UUID, "SELECT uuid, name FROM domains WHERE uuid = ?1")             \
+    X(FIND_NAME, "SELECT uuid, name FROM domains WHERE name = ?1"              \
+                 " ORDER BY last_seen DESC LIMIT 1")                           \
+    X(COUNT_ALL, "SELECT (SELECT count(*) FROM dom_samples)"                   \
+                 " + (SELECT count(*) FROM dom_samples_5m)")                   \
+    X(COUNT_ONE, "SELECT (SELECT count(*) FROM dom_samples WHERE dom_id = ?1)" \
+                 " + (SELECT count(*) FROM dom_samples_5m WHERE dom_id = ?1)")
 
+/* clang-format off */
 typedef enum {
 #define X(NAME, SQL) STMT_##NAME,
     STMTS(X)
 #undef X
     STMT_LAST
 } StmtId;
+/* clang-format on */
 
 static const char *const stmt_sql[] = {
 #define X(NAME, SQL) SQL,
@@ -366,13 +371,13 @@ typedef enum {
 } BatchState;
 
 struct TsdbStore {
-    char *path;                  /* file name, for messages */
-    sqlite3 *db;                 /* the connection */
+    char *path;                    /* file name, for messages */
+    sqlite3 *db;                   /* the connection */
     sqlite3_stmt *stmt[STMT_LAST]; /* prepared on first use */
-    BatchState batch;            /* see BatchState */
-    GError *batch_error;         /* first failure of a BATCH_FAILED batch */
-    GHashTable *host_ids;        /* "name\037cell" -> gint64 *id */
-    GHashTable *label_ids;       /* "dom\037host\037name" -> gint64 *id */
+    BatchState batch;              /* see BatchState */
+    GError *batch_error;           /* first failure of a BATCH_FAILED batch */
+    GHashTable *host_ids;          /* "name\037cell" -> gint64 *id */
+    GHashTable *label_ids;         /* "dom\037host\037name" -> gint64 *id */
 };
 
 /* A borrowed cached statement, reset and unbound when it goes out of
@@ -436,8 +441,8 @@ static GError *
 make_error(TsdbStore *store, int rc, const char *what)
 {
     TsdbErrorCode code = code_from_sqlite(store->db, rc);
-    const char *msg = store->db ? sqlite3_errmsg(store->db)
-                                : sqlite3_errstr(rc);
+    const char *msg =
+        store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc);
 
     if (code == TSDB_ERROR_FULL) {
         return g_error_new(TSDB_ERROR, code,
@@ -515,8 +520,8 @@ get_stmt(TsdbStore *store, StmtId id, int *ret_rc)
 {
     if (!store->stmt[id]) {
         int rc = sqlite3_prepare_v3(store->db, stmt_sql[id], -1,
-                                    SQLITE_PREPARE_PERSISTENT,
-                                    &store->stmt[id], NULL);
+                                    SQLITE_PREPARE_PERSISTENT, &store->stmt[id],
+                                    NULL);
 
         if (rc != SQLITE_OK) {
             *ret_rc = rc;
@@ -624,8 +629,8 @@ open_error(const char *path, sqlite3 *db, int rc, const char *what)
     if (code == TSDB_ERROR_FAILED) {
         code = TSDB_ERROR_OPEN;
     }
-    return g_error_new(TSDB_ERROR, code, "cannot open store %s: %s: %s",
-                       path, what, msg);
+    return g_error_new(TSDB_ERROR, code, "cannot open store %s: %s: %s", path,
+                       what, msg);
 }
 
 /* Reads the schema version without writing anything.  Sets *ret_version
@@ -648,8 +653,10 @@ open_read_version(const char *path, sqlite3 *db, int64_t *ret_version,
         rc = query_int64(db, "PRAGMA application_id", &app_id);
     }
     if (rc == SQLITE_OK) {
-        rc = query_int64(db, "SELECT count(*) FROM sqlite_schema WHERE "
-                         "type = 'table' AND name = 'meta'", &has_meta);
+        rc = query_int64(db,
+                         "SELECT count(*) FROM sqlite_schema WHERE "
+                         "type = 'table' AND name = 'meta'",
+                         &has_meta);
     }
     if (rc != SQLITE_OK) {
         g_propagate_error(error, open_error(path, db, rc, "reading"));
@@ -667,8 +674,10 @@ open_read_version(const char *path, sqlite3 *db, int64_t *ret_version,
                     path, app_id, has_meta ? "a" : "no");
         return false;
     }
-    rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE "
-                            "key = 'schema_version'", -1, &st, NULL);
+    rc = sqlite3_prepare_v2(db,
+                            "SELECT value FROM meta WHERE "
+                            "key = 'schema_version'",
+                            -1, &st, NULL);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
     }
@@ -676,18 +685,19 @@ open_read_version(const char *path, sqlite3 *db, int64_t *ret_version,
         if (rc == SQLITE_DONE) {
             g_set_error(error, TSDB_ERROR, TSDB_ERROR_SCHEMA,
                         "store %s has no schema_version in its meta "
-                        "table; the file was left untouched", path);
+                        "table; the file was left untouched",
+                        path);
         } else {
             g_propagate_error(error, open_error(path, db, rc, "reading"));
         }
         return false;
     }
     v = (const char *) sqlite3_column_text(st, 0);
-    if (!v || !g_ascii_string_to_signed(v, 10, 1, G_MAXINT, &version,
-                                        NULL)) {
+    if (!v || !g_ascii_string_to_signed(v, 10, 1, G_MAXINT, &version, NULL)) {
         g_set_error(error, TSDB_ERROR, TSDB_ERROR_SCHEMA,
                     "store %s has an invalid schema_version '%s'; the file "
-                    "was left untouched", path, v ? v : "");
+                    "was left untouched",
+                    path, v ? v : "");
         return false;
     }
     if (version > TSDB_SCHEMA_VERSION) {
@@ -695,7 +705,8 @@ open_read_version(const char *path, sqlite3 *db, int64_t *ret_version,
                     "store %s has schema version %" G_GINT64_FORMAT
                     ", newer than version %d that this umbra supports: "
                     "upgrade umbra or move the file away; the file was "
-                    "left untouched", path, version, TSDB_SCHEMA_VERSION);
+                    "left untouched",
+                    path, version, TSDB_SCHEMA_VERSION);
         return false;
     }
     *ret_version = version;
@@ -703,14 +714,12 @@ open_read_version(const char *path, sqlite3 *db, int64_t *ret_version,
 }
 
 static bool
-open_exec(TsdbStore *store, const char *sql, const char *what,
-          GError **error)
+open_exec(TsdbStore *store, const char *sql, const char *what, GError **error)
 {
     int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
 
     if (rc != SQLITE_OK) {
-        g_propagate_error(error, open_error(store->path, store->db, rc,
-                                            what));
+        g_propagate_error(error, open_error(store->path, store->db, rc, what));
         return false;
     }
     return true;
@@ -768,10 +777,10 @@ tsdb_store_open(const char *path, GError **error)
     int rc;
 
     store->path = g_strdup(path);
-    store->host_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                            g_free);
-    store->label_ids = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                             g_free, g_free);
+    store->host_ids =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    store->label_ids =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
     rc = sqlite3_open_v2(path, &store->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -789,15 +798,14 @@ tsdb_store_open(const char *path, GError **error)
     if (!open_read_version(path, store->db, &version, error)) {
         return NULL;
     }
-    if (version == 0 &&
-        !open_exec(store, "PRAGMA auto_vacuum = INCREMENTAL",
-                   "setting auto_vacuum", error)) {
+    if (version == 0 && !open_exec(store, "PRAGMA auto_vacuum = INCREMENTAL",
+                                   "setting auto_vacuum", error)) {
         return NULL;
     }
     rc = query_int64(store->db, "PRAGMA journal_mode = WAL", &wal);
     if (rc != SQLITE_OK) {
-        g_propagate_error(error, open_error(path, store->db, rc,
-                                            "enabling WAL"));
+        g_propagate_error(error,
+                          open_error(path, store->db, rc, "enabling WAL"));
         return NULL;
     }
     pragmas = g_strdup_printf("PRAGMA synchronous = NORMAL;"
@@ -812,8 +820,8 @@ tsdb_store_open(const char *path, GError **error)
         /* journal_mode returns the mode as text; check it took. */
         g_autoptr(sqlite3_stmt) st = NULL;
 
-        rc = sqlite3_prepare_v2(store->db, "PRAGMA journal_mode", -1, &st,
-                                NULL);
+        rc =
+            sqlite3_prepare_v2(store->db, "PRAGMA journal_mode", -1, &st, NULL);
         if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
             g_ascii_strcasecmp((const char *) sqlite3_column_text(st, 0),
                                "wal") != 0) {
@@ -878,8 +886,7 @@ tsdb_store_begin(TsdbStore *store, GError **error)
 
     if (store->batch == BATCH_OPEN) {
         g_set_error(error, TSDB_ERROR, TSDB_ERROR_INVALID,
-                    "store %s: begin: a batch is already open",
-                    store->path);
+                    "store %s: begin: a batch is already open", store->path);
         return false;
     }
     tsdb_store_rollback(store);
@@ -902,8 +909,7 @@ tsdb_store_commit(TsdbStore *store, GError **error)
         return false;
     }
     if (store->batch == BATCH_FAILED) {
-        g_propagate_prefixed_error(error,
-                                   g_steal_pointer(&store->batch_error),
+        g_propagate_prefixed_error(error, g_steal_pointer(&store->batch_error),
                                    "batch rolled back: ");
         store->batch = BATCH_NONE;
         return false;
@@ -978,8 +984,8 @@ static int
 host_id_get(TsdbStore *store, const char *host, const char *cell,
             int64_t *ret_id)
 {
-    g_autofree char *key = g_strdup_printf("%s\037%s", host,
-                                           cell ? cell : "\036");
+    g_autofree char *key =
+        g_strdup_printf("%s\037%s", host, cell ? cell : "\036");
     gint64 *cached = g_hash_table_lookup(store->host_ids, key);
     g_auto(StmtHold) h = {NULL};
     int rc = SQLITE_OK;
@@ -1021,9 +1027,9 @@ static int
 label_id_get(TsdbStore *store, int64_t dom_id, const char *name,
              int64_t host_id, int64_t *ret_id)
 {
-    g_autofree char *key = g_strdup_printf(
-        "%" G_GINT64_FORMAT "\037%" G_GINT64_FORMAT "\037%s", dom_id,
-        host_id, name);
+    g_autofree char *key =
+        g_strdup_printf("%" G_GINT64_FORMAT "\037%" G_GINT64_FORMAT "\037%s",
+                        dom_id, host_id, name);
     gint64 *cached = g_hash_table_lookup(store->label_ids, key);
     g_auto(StmtHold) h = {NULL};
     int rc = SQLITE_OK;
@@ -1124,8 +1130,7 @@ dom_sample_insert(TsdbStore *store, const DomSample *s, const char *uuid)
 }
 
 bool
-tsdb_store_add_dom_sample(TsdbStore *store, const DomSample *s,
-                          GError **error)
+tsdb_store_add_dom_sample(TsdbStore *store, const DomSample *s, GError **error)
 {
     g_autofree char *uuid = NULL;
     bool own = false;
@@ -1158,16 +1163,15 @@ tsdb_store_add_host_sample(TsdbStore *store, const HostSample *s,
 
     if (!s->host || !*s->host) {
         g_set_error(error, TSDB_ERROR, TSDB_ERROR_INVALID,
-                    "store %s: host sample without a host name",
-                    store->path);
+                    "store %s: host sample without a host name", store->path);
         return false;
     }
     if (!write_begin(store, &own, error)) {
         return false;
     }
     rc = host_id_get(store, s->host, s->cell, &host_id);
-    if (rc == SQLITE_OK && (h.st = get_stmt(store, STMT_HOST_SAMPLE_INSERT,
-                                            &rc))) {
+    if (rc == SQLITE_OK &&
+        (h.st = get_stmt(store, STMT_HOST_SAMPLE_INSERT, &rc))) {
         sqlite3_bind_int64(h.st, 1, host_id);
         sqlite3_bind_int64(h.st, 2, s->wall_us);
         sqlite3_bind_int64(h.st, 3, s->ncpus);
@@ -1290,8 +1294,8 @@ downsample(GPtrArray *pts, const GArray *weights, guint max_points)
     int64_t span = lastp->wall_us - first->wall_us + 1;
     int64_t width = (span + max_points - 1) / max_points;
     g_autofree HistBucket *b = g_new0(HistBucket, max_points);
-    GPtrArray *out = g_ptr_array_new_full(max_points,
-                                          (GDestroyNotify) dom_sample_free);
+    GPtrArray *out =
+        g_ptr_array_new_full(max_points, (GDestroyNotify) dom_sample_free);
 
     for (guint k = 0; k < pts->len; k++) {
         const DomSample *s = g_ptr_array_index(pts, k);
@@ -1308,9 +1312,8 @@ downsample(GPtrArray *pts, const GArray *weights, guint max_points)
         }
         o = dom_sample_copy(g_ptr_array_index(pts, b[j].last));
         for (guint i = 0; i < N_DOM_RATES; i++) {
-            *dom_rate_ptr(o, i) = b[j].weight[i] > 0
-                                      ? b[j].sum[i] / b[j].weight[i]
-                                      : NAN;
+            *dom_rate_ptr(o, i) =
+                b[j].weight[i] > 0 ? b[j].sum[i] / b[j].weight[i] : NAN;
         }
         o->mem_used_kib = (uint64_t) llround(b[j].sum[N_DOM_RATES] /
                                              b[j].weight[N_DOM_RATES]);
@@ -1321,11 +1324,10 @@ downsample(GPtrArray *pts, const GArray *weights, guint max_points)
 
 GPtrArray *
 tsdb_store_dom_history(TsdbStore *store, const char *uuid,
-                       int64_t since_wall_us, guint max_points,
-                       GError **error)
+                       int64_t since_wall_us, guint max_points, GError **error)
 {
-    g_autoptr(GPtrArray) pts = g_ptr_array_new_with_free_func(
-        (GDestroyNotify) dom_sample_free);
+    g_autoptr(GPtrArray) pts =
+        g_ptr_array_new_with_free_func((GDestroyNotify) dom_sample_free);
     g_autoptr(GArray) weights = g_array_new(FALSE, FALSE, sizeof(double));
     g_autofree char *lc = g_ascii_strdown(uuid, -1);
     g_auto(StmtHold) h = {NULL};
@@ -1359,8 +1361,7 @@ tsdb_store_dom_history(TsdbStore *store, const char *uuid,
         s->state = state >= 0 && state < DOM_STATE_LAST ? (DomState) state
                                                         : DOM_STATE_NOSTATE;
         s->vcpus = (unsigned) sqlite3_column_int64(h.st, HIST_VCPUS);
-        s->mem_used_kib = (uint64_t) sqlite3_column_int64(h.st,
-                                                          HIST_MEM_USED);
+        s->mem_used_kib = (uint64_t) sqlite3_column_int64(h.st, HIST_MEM_USED);
         s->mem_max_kib = (uint64_t) sqlite3_column_int64(h.st, HIST_MEM_MAX);
         for (guint i = 0; i < N_DOM_RATES; i++) {
             *dom_rate_ptr(s, i) = column_rate(h.st, HIST_RATE0 + (int) i);
@@ -1379,13 +1380,13 @@ tsdb_store_dom_history(TsdbStore *store, const char *uuid,
 }
 
 GPtrArray *
-tsdb_store_events(TsdbStore *store, int64_t since_id,
-                  const char *uuid_or_null, guint limit, GError **error)
+tsdb_store_events(TsdbStore *store, int64_t since_id, const char *uuid_or_null,
+                  guint limit, GError **error)
 {
-    g_autoptr(GPtrArray) evs = g_ptr_array_new_with_free_func(
-        (GDestroyNotify) umbra_event_free);
-    g_autofree char *uuid = uuid_or_null ? g_ascii_strdown(uuid_or_null, -1)
-                                         : NULL;
+    g_autoptr(GPtrArray) evs =
+        g_ptr_array_new_with_free_func((GDestroyNotify) umbra_event_free);
+    g_autofree char *uuid =
+        uuid_or_null ? g_ascii_strdown(uuid_or_null, -1) : NULL;
     g_auto(StmtHold) h = {NULL};
     StmtId id;
     int rc = SQLITE_OK;
@@ -1413,13 +1414,13 @@ tsdb_store_events(TsdbStore *store, int64_t since_id,
             (const char *) sqlite3_column_text(h.st, 2));
         /* Only umbra writes this table; an unknown source (a newer
          * umbra's) is shown as the daemon's own. */
-        UmbraEvent *ev = umbra_event_new(
-            src < 0 ? EVENT_SOURCE_DAEMON : (EventSource) src,
-            (const char *) sqlite3_column_text(h.st, 3),
-            (const char *) sqlite3_column_text(h.st, 4),
-            (const char *) sqlite3_column_text(h.st, 5),
-            (const char *) sqlite3_column_text(h.st, 6),
-            (const char *) sqlite3_column_text(h.st, 7));
+        UmbraEvent *ev =
+            umbra_event_new(src < 0 ? EVENT_SOURCE_DAEMON : (EventSource) src,
+                            (const char *) sqlite3_column_text(h.st, 3),
+                            (const char *) sqlite3_column_text(h.st, 4),
+                            (const char *) sqlite3_column_text(h.st, 5),
+                            (const char *) sqlite3_column_text(h.st, 6),
+                            (const char *) sqlite3_column_text(h.st, 7));
 
         ev->id = sqlite3_column_int64(h.st, 0);
         ev->wall_us = sqlite3_column_int64(h.st, 1);
@@ -1446,8 +1447,7 @@ tsdb_store_find_domain(TsdbStore *store, const char *name_or_uuid,
                               &rc))) {
             return read_fail(store, rc, "looking up a domain", error);
         }
-        sqlite3_bind_text(h.st, 1, pass ? name_or_uuid : lc, -1,
-                          SQLITE_STATIC);
+        sqlite3_bind_text(h.st, 1, pass ? name_or_uuid : lc, -1, SQLITE_STATIC);
         rc = sqlite3_step(h.st);
         if (rc == SQLITE_ROW) {
             if (ret_uuid) {
@@ -1483,8 +1483,8 @@ tsdb_store_count_dom_samples(TsdbStore *store, const char *uuid_or_null)
             return 0;
         }
     }
-    if (!(h.st = get_stmt(store, uuid_or_null ? STMT_COUNT_ONE
-                                              : STMT_COUNT_ALL, &rc))) {
+    if (!(h.st = get_stmt(store, uuid_or_null ? STMT_COUNT_ONE : STMT_COUNT_ALL,
+                          &rc))) {
         return -1;
     }
     if (uuid_or_null) {
@@ -1501,20 +1501,20 @@ tsdb_store_count_dom_samples(TsdbStore *store, const char *uuid_or_null)
 
 /* How a series (domain or host samples) is folded into averages. */
 typedef struct {
-    const char *raw;                /* raw table */
-    const char *avg;                /* 5-minute table */
-    const char *key;                /* series column */
-    const char *parent;             /* table the series ids come from */
-    const char *const *mean_real;   /* columns averaged, REAL, NULL-ended */
-    const char *const *mean_int;    /* columns averaged and rounded */
-    const char *const *last;        /* columns taken from the newest row */
+    const char *raw;              /* raw table */
+    const char *avg;              /* 5-minute table */
+    const char *key;              /* series column */
+    const char *parent;           /* table the series ids come from */
+    const char *const *mean_real; /* columns averaged, REAL, NULL-ended */
+    const char *const *mean_int;  /* columns averaged and rounded */
+    const char *const *last;      /* columns taken from the newest row */
 } SeriesDesc;
 
 static const char *const dom_mean_real[] = {
 #define X(F) #F,
     DOM_RATES(X)
 #undef X
-    NULL,
+        NULL,
 };
 static const char *const dom_mean_int[] = {"mem_used_kib", NULL};
 static const char *const dom_last[] = {"label_id", "state", "vcpus",
@@ -1555,8 +1555,10 @@ fold_sql(const SeriesDesc *d)
     for (const char *const *c = d->last; *c; c++) {
         g_string_append_printf(cols, ", %s", *c);
         g_string_append_printf(inner, ", %s", *c);
-        g_string_append_printf(merge, ", %s = iif(excluded.last_us >= "
-                               "last_us, excluded.%s, %s)", *c, *c, *c);
+        g_string_append_printf(merge,
+                               ", %s = iif(excluded.last_us >= "
+                               "last_us, excluded.%s, %s)",
+                               *c, *c, *c);
     }
     for (const char *const *c = d->mean_real; *c; c++) {
         g_string_append_printf(cols, ", %s", *c);
@@ -1570,12 +1572,15 @@ fold_sql(const SeriesDesc *d)
     }
     for (const char *const *c = d->mean_int; *c; c++) {
         g_string_append_printf(cols, ", %s", *c);
-        g_string_append_printf(inner, ", CAST(round(avg(%s)) AS INTEGER) "
-                               "AS %s", *c, *c);
+        g_string_append_printf(inner,
+                               ", CAST(round(avg(%s)) AS INTEGER) "
+                               "AS %s",
+                               *c, *c);
         g_string_append_printf(merge,
                                ", %s = CAST(round((%s * 1.0 * n + excluded.%s"
                                " * 1.0 * excluded.n) / (n + excluded.n))"
-                               " AS INTEGER)", *c, *c, *c);
+                               " AS INTEGER)",
+                               *c, *c, *c);
     }
     g_string_append_printf(
         q,
@@ -1653,8 +1658,8 @@ chunk_end(sqlite3_stmt *kth, int64_t key, int64_t cut, int64_t budget,
 static int
 collect_ids(TsdbStore *store, const char *table, GArray *ids)
 {
-    g_autofree char *sql = g_strdup_printf("SELECT id FROM %s ORDER BY id",
-                                           table);
+    g_autofree char *sql =
+        g_strdup_printf("SELECT id FROM %s ORDER BY id", table);
     g_autoptr(sqlite3_stmt) st = NULL;
     int rc = prepare(store, sql, &st);
 
@@ -1679,12 +1684,14 @@ maintain_series(TsdbStore *store, const SeriesDesc *d, int64_t cut_raw,
 {
     g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
     g_autofree char *fold = fold_sql(d);
-    g_autofree char *kth_raw = g_strdup_printf(
-        "SELECT wall_us FROM %s WHERE %s = ?1 AND wall_us < ?2"
-        " ORDER BY wall_us LIMIT 1 OFFSET ?3", d->raw, d->key);
-    g_autofree char *kth_avg = g_strdup_printf(
-        "SELECT wall_us FROM %s WHERE %s = ?1 AND wall_us < ?2"
-        " ORDER BY wall_us LIMIT 1 OFFSET ?3", d->avg, d->key);
+    g_autofree char *kth_raw =
+        g_strdup_printf("SELECT wall_us FROM %s WHERE %s = ?1 AND wall_us < ?2"
+                        " ORDER BY wall_us LIMIT 1 OFFSET ?3",
+                        d->raw, d->key);
+    g_autofree char *kth_avg =
+        g_strdup_printf("SELECT wall_us FROM %s WHERE %s = ?1 AND wall_us < ?2"
+                        " ORDER BY wall_us LIMIT 1 OFFSET ?3",
+                        d->avg, d->key);
     g_autofree char *del_raw = g_strdup_printf(
         "DELETE FROM %s WHERE %s = ?1 AND wall_us < ?2", d->raw, d->key);
     g_autofree char *del_avg = g_strdup_printf(
@@ -1770,7 +1777,8 @@ maintain_events(TsdbStore *store, int64_t cut, int64_t budget,
     g_autoptr(sqlite3_stmt) s = NULL;
     int rc = prepare(store,
                      "DELETE FROM events WHERE id IN (SELECT id FROM events"
-                     " WHERE wall_us < ?1 ORDER BY wall_us LIMIT ?2)", &s);
+                     " WHERE wall_us < ?1 ORDER BY wall_us LIMIT ?2)",
+                     &s);
 
     if (rc != SQLITE_OK) {
         return rc;
@@ -1808,7 +1816,8 @@ maintain_forget_domains(TsdbStore *store, int64_t cut, TsdbMaintainStats *st)
                  "   WHERE dom_id = d.id)"
                  " AND NOT EXISTS (SELECT 1 FROM dom_samples_5m"
                  "   WHERE dom_id = d.id)"
-                 " LIMIT ?2", &sel);
+                 " LIMIT ?2",
+                 &sel);
     if (rc == SQLITE_OK) {
         rc = prepare(store, "DELETE FROM dom_labels WHERE dom_id = ?1",
                      &del_labels);
@@ -1882,16 +1891,14 @@ maintain_vacuum(TsdbStore *store, TsdbMaintainStats *st)
         return;
     }
     n = MIN(free_pages - pages / 16, TSDB_VACUUM_BUDGET);
-    sql = g_strdup_printf("PRAGMA incremental_vacuum(%" G_GINT64_FORMAT ")",
-                          n);
+    sql = g_strdup_printf("PRAGMA incremental_vacuum(%" G_GINT64_FORMAT ")", n);
     if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
         return;
     }
     if (query_int64(store->db, "PRAGMA page_count", &after) == SQLITE_OK) {
         st->pages_freed += pages - after;
     }
-    sqlite3_exec(store->db, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL,
-                 NULL);
+    sqlite3_exec(store->db, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL);
 }
 
 bool
@@ -1901,12 +1908,11 @@ tsdb_store_maintain(TsdbStore *store, int64_t now_wall_us,
                     GError **error)
 {
     TsdbMaintainStats st = {0};
-    int64_t cut_raw = now_wall_us - MAX(retention_raw_s, 0) *
-                                        UTIL_USEC_PER_SEC;
-    int64_t cut_avg = now_wall_us - MAX(retention_5m_s, retention_raw_s) *
-                                        UTIL_USEC_PER_SEC;
-    int64_t cut_events = now_wall_us - MAX(retention_events_s, 0) *
-                                           UTIL_USEC_PER_SEC;
+    int64_t cut_raw = now_wall_us - MAX(retention_raw_s, 0) * UTIL_USEC_PER_SEC;
+    int64_t cut_avg =
+        now_wall_us - MAX(retention_5m_s, retention_raw_s) * UTIL_USEC_PER_SEC;
+    int64_t cut_events =
+        now_wall_us - MAX(retention_events_s, 0) * UTIL_USEC_PER_SEC;
     int64_t budget_fold = TSDB_MAINTAIN_BUDGET;
     int64_t budget_del = TSDB_MAINTAIN_BUDGET;
     int rc;
@@ -1930,8 +1936,8 @@ tsdb_store_maintain(TsdbStore *store, int64_t now_wall_us,
             return write_fail(store, rc, "maintain: downsampling", error);
         }
     }
-    if ((rc = maintain_events(store, cut_events, TSDB_MAINTAIN_BUDGET,
-                              &st)) != SQLITE_OK) {
+    if ((rc = maintain_events(store, cut_events, TSDB_MAINTAIN_BUDGET, &st)) !=
+        SQLITE_OK) {
         return write_fail(store, rc, "maintain: expiring events", error);
     }
     if ((rc = maintain_forget_domains(store, cut_avg, &st)) != SQLITE_OK) {

@@ -41,6 +41,7 @@
 #define TSDB_ERROR (tsdb_error_quark())
 GQuark tsdb_error_quark(void);
 
+/* clang-format off */
 #define TSDB_ERRORS(X)                                                       \
     X(OPEN, "open")           /* the file cannot be opened or created */    \
     X(SCHEMA, "schema")       /* not an umbra store, or a newer schema */   \
@@ -58,6 +59,7 @@ typedef enum {
 #undef X
     TSDB_ERROR_LAST
 } TsdbErrorCode;
+/* clang-format on */
 
 /* Returns: the static name of @code ("full", ...); "unknown" if invalid. */
 const char *tsdb_error_code_to_string(TsdbErrorCode code);
@@ -256,8 +258,7 @@ GPtrArray *tsdb_store_events(TsdbStore *store, int64_t since_id,
  * Returns: true on success; on failure the outputs are untouched.
  */
 bool tsdb_store_find_domain(TsdbStore *store, const char *name_or_uuid,
-                            char **ret_uuid, char **ret_name,
-                            GError **error);
+                            char **ret_uuid, char **ret_name, GError **error);
 
 /*
  * tsdb_store_maintain:

@@ -25,6 +25,7 @@
 #include "tsdb/storepriv.h"
 
 #define SEC G_GINT64_CONSTANT(1000000)
+#define STEP (10 * SEC) /* the sampling interval */
 #define MIN5 TSDB_BUCKET_US
 #define DAY_S G_GINT64_CONSTANT(86400)
 /* 2023-11-14T22:13:20Z plus a bit, deliberately not bucket aligned. */
@@ -65,8 +66,8 @@ uuid_of(int i)
     static char buf[16][40];
 
     g_assert(i >= 0 && i < 16);
-    g_snprintf(buf[i], sizeof(buf[i]),
-               "5b5fb0e4-7a54-4a0e-9cfe-3b8b1a2d9d%02x", i);
+    g_snprintf(buf[i], sizeof(buf[i]), "5b5fb0e4-7a54-4a0e-9cfe-3b8b1a2d9d%02x",
+               i);
     return buf[i];
 }
 
@@ -77,16 +78,15 @@ rand_sample(GRand *r, int dom, const char *name, const char *host,
             int64_t wall_us, double p_nan)
 {
     DomSample *s = dom_sample_new();
-    double *rates[] = {&s->cpu_pct,    &s->blk_rd_bps,  &s->blk_wr_bps,
+    double *rates[] = {&s->cpu_pct,     &s->blk_rd_bps,  &s->blk_wr_bps,
                        &s->blk_rd_iops, &s->blk_wr_iops, &s->net_rx_bps,
-                       &s->net_tx_bps, &s->net_rx_pps,  &s->net_tx_pps,
+                       &s->net_tx_bps,  &s->net_rx_pps,  &s->net_tx_pps,
                        &s->dirty_mbps};
 
     s->uuid = g_strdup(uuid_of(dom));
     s->name = g_strdup(name);
     s->host = g_strdup(host);
-    s->cell = host ? g_strdup_printf("cell-%c", host[strlen(host) - 1])
-                   : NULL;
+    s->cell = host ? g_strdup_printf("cell-%c", host[strlen(host) - 1]) : NULL;
     s->wall_us = wall_us;
     s->state = (DomState) g_rand_int_range(r, 0, DOM_STATE_LAST);
     s->vcpus = (unsigned) g_rand_int_range(r, 1, 9);
@@ -128,8 +128,7 @@ sample_eq(const DomSample *a, const DomSample *b, uint64_t mem_slack)
            str_eq(a->host, b->host) && str_eq(a->cell, b->cell) &&
            a->wall_us == b->wall_us && a->state == b->state &&
            a->vcpus == b->vcpus && dm <= mem_slack &&
-           a->mem_max_kib == b->mem_max_kib &&
-           dbl_eq(a->cpu_pct, b->cpu_pct) &&
+           a->mem_max_kib == b->mem_max_kib && dbl_eq(a->cpu_pct, b->cpu_pct) &&
            dbl_eq(a->blk_rd_bps, b->blk_rd_bps) &&
            dbl_eq(a->blk_wr_bps, b->blk_wr_bps) &&
            dbl_eq(a->blk_rd_iops, b->blk_rd_iops) &&
@@ -157,7 +156,9 @@ db_int(TsdbStore *st, const char *sql)
 }
 
 /* db_int() of a printf-formatted query. */
-static int64_t G_GNUC_PRINTF(2, 3)
+static int64_t db_intf(TsdbStore *st, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static int64_t
 db_intf(TsdbStore *st, const char *fmt, ...)
 {
     g_autofree char *sql = NULL;
@@ -197,8 +198,8 @@ maintain_all(TsdbStore *st, int64_t now, int64_t raw_s, int64_t avg_s,
     do {
         g_autoptr(GError) err = NULL;
 
-        CU_ASSERT_TRUE_FATAL(tsdb_store_maintain(st, now, raw_s, avg_s, ev_s,
-                                                 &one, &err));
+        CU_ASSERT_TRUE_FATAL(
+            tsdb_store_maintain(st, now, raw_s, avg_s, ev_s, &one, &err));
         total.samples_downsampled += one.samples_downsampled;
         total.averages_written += one.averages_written;
         total.averages_deleted += one.averages_deleted;
@@ -221,8 +222,8 @@ test_roundtrip_nan(void)
     g_autoptr(GError) err = NULL;
     g_autoptr(TsdbStore) st = tsdb_store_open(path, &err);
     g_autoptr(GRand) r = test_rand();
-    g_autoptr(GPtrArray) in = g_ptr_array_new_with_free_func(
-        (GDestroyNotify) dom_sample_free);
+    g_autoptr(GPtrArray) in =
+        g_ptr_array_new_with_free_func((GDestroyNotify) dom_sample_free);
     g_autoptr(GPtrArray) out = NULL;
     g_autoptr(HostSample) hs = host_sample_new();
     DomSample *s = NULL;
@@ -230,8 +231,7 @@ test_roundtrip_nan(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     CU_ASSERT_STRING_EQUAL(tsdb_store_get_path(st), path);
     for (int k = 0; k < 50; k++) {
-        s = rand_sample(r, 1, "web1", k < 25 ? "h1" : "h2", T0 + k * 10 * SEC,
-                        0.3);
+        s = rand_sample(r, 1, "web1", k < 25 ? "h1" : "h2", T0 + k * STEP, 0.3);
         g_ptr_array_add(in, s);
     }
     /* Edge values: all NaN; Inf stored as NULL; huge counters. */
@@ -268,7 +268,8 @@ test_roundtrip_nan(void)
     CU_ASSERT_EQUAL(tsdb_store_count_dom_samples(st, uuid_of(2)), 0);
     CU_ASSERT_EQUAL(db_int(st, "SELECT count(*) FROM host_samples"), 1);
     CU_ASSERT_EQUAL(db_int(st, "SELECT count(*) FROM host_samples"
-                               " WHERE cpu_pct IS NULL"), 1);
+                               " WHERE cpu_pct IS NULL"),
+                    1);
 
     out = tsdb_store_dom_history(st, uuid_of(1), 0, 0, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
@@ -277,10 +278,13 @@ test_roundtrip_nan(void)
         CU_ASSERT_TRUE(sample_eq(out->pdata[k], in->pdata[k], 0));
     }
     /* NaN is NULL in the file. */
-    CU_ASSERT_EQUAL(db_intf(st, "SELECT count(*) FROM dom_samples WHERE"
-                                " cpu_pct IS NULL AND dirty_mbps IS NULL"
-                                " AND net_rx_bps IS NULL AND wall_us = %"
-                                G_GINT64_FORMAT, T0 + 30 * SEC), 1);
+    CU_ASSERT_EQUAL(
+        db_intf(st,
+                "SELECT count(*) FROM dom_samples WHERE"
+                " cpu_pct IS NULL AND dirty_mbps IS NULL"
+                " AND net_rx_bps IS NULL AND wall_us = %" G_GINT64_FORMAT,
+                T0 + 30 * SEC),
+        1);
     /* Letter case of the UUID does not matter. */
     {
         g_autofree char *up = g_ascii_strup(uuid_of(1), -1);
@@ -365,9 +369,9 @@ model_average(GPtrArray *bucket, int64_t *ret_n)
 
     for (guint k = 0; k < bucket->len; k++) {
         DomSample *s = bucket->pdata[k];
-        double v[] = {s->cpu_pct,    s->blk_rd_bps,  s->blk_wr_bps,
+        double v[] = {s->cpu_pct,     s->blk_rd_bps,  s->blk_wr_bps,
                       s->blk_rd_iops, s->blk_wr_iops, s->net_rx_bps,
-                      s->net_tx_bps, s->net_rx_pps,  s->net_tx_pps,
+                      s->net_tx_bps,  s->net_rx_pps,  s->net_tx_pps,
                       s->dirty_mbps};
 
         if (!last || s->wall_us > last->wall_us) {
@@ -383,11 +387,10 @@ model_average(GPtrArray *bucket, int64_t *ret_n)
     }
     avg = dom_sample_copy(last);
     {
-        double *o[] = {&avg->cpu_pct,    &avg->blk_rd_bps,
-                       &avg->blk_wr_bps, &avg->blk_rd_iops,
-                       &avg->blk_wr_iops, &avg->net_rx_bps,
-                       &avg->net_tx_bps, &avg->net_rx_pps,
-                       &avg->net_tx_pps, &avg->dirty_mbps};
+        double *o[] = {&avg->cpu_pct,     &avg->blk_rd_bps,  &avg->blk_wr_bps,
+                       &avg->blk_rd_iops, &avg->blk_wr_iops, &avg->net_rx_bps,
+                       &avg->net_tx_bps,  &avg->net_rx_pps,  &avg->net_tx_pps,
+                       &avg->dirty_mbps};
 
         for (int i = 0; i < 10; i++) {
             *o[i] = cnt[i] ? sums[i] / cnt[i] : NAN;
@@ -415,17 +418,17 @@ test_maintain_model(void)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     for (int d = 0; d < ndom; d++) {
-        all[d] = g_ptr_array_new_with_free_func(
-            (GDestroyNotify) dom_sample_free);
+        all[d] =
+            g_ptr_array_new_with_free_func((GDestroyNotify) dom_sample_free);
     }
     for (int k = 0; k < rounds; k++) {
-        now = T0 + k * 10 * SEC;
+        now = T0 + k * STEP;
         CU_ASSERT_TRUE_FATAL(tsdb_store_begin(st, &err));
         for (int d = 0; d < ndom; d++) {
             /* Gaps, jitter, a rename and a migration half way. */
             bool renamed = k > rounds / 2 + d * 7;
-            g_autofree char *name = g_strdup_printf("dom%d%s", d,
-                                                    renamed ? "-new" : "");
+            g_autofree char *name =
+                g_strdup_printf("dom%d%s", d, renamed ? "-new" : "");
             DomSample *s = NULL;
 
             if (g_rand_double(r) < 0.05 || (d == 3 && k % 720 < 100)) {
@@ -437,15 +440,13 @@ test_maintain_model(void)
             g_ptr_array_add(all[d], s);
         }
         CU_ASSERT_TRUE_FATAL(tsdb_store_commit(st, &err));
-        if (now - last_maint >= 17 * 60 * SEC) {
+        if (now - last_maint >= SEC * 17 * 60) {
             TsdbMaintainStats again = {0};
 
-            maintain_all(st, now, retention_raw, 30 * DAY_S, 30 * DAY_S,
-                         NULL);
+            maintain_all(st, now, retention_raw, 30 * DAY_S, 30 * DAY_S, NULL);
             /* Idempotent: a second call right away finds nothing. */
-            CU_ASSERT_TRUE(tsdb_store_maintain(st, now, retention_raw,
-                                               30 * DAY_S, 30 * DAY_S,
-                                               &again, &err));
+            CU_ASSERT_TRUE(tsdb_store_maintain(
+                st, now, retention_raw, 30 * DAY_S, 30 * DAY_S, &again, &err));
             CU_ASSERT_EQUAL(again.samples_downsampled, 0);
             CU_ASSERT_EQUAL(again.averages_written, 0);
             CU_ASSERT_FALSE(again.more);
@@ -457,8 +458,8 @@ test_maintain_model(void)
     cut -= cut % MIN5;
 
     for (int d = 0; d < ndom; d++) {
-        g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(
-            (GDestroyNotify) dom_sample_free);
+        g_autoptr(GPtrArray) want =
+            g_ptr_array_new_with_free_func((GDestroyNotify) dom_sample_free);
         g_autoptr(GPtrArray) got = NULL;
         g_autoptr(GPtrArray) bucket = g_ptr_array_new();
         int64_t cur = -1;
@@ -508,7 +509,8 @@ test_maintain_model(void)
         }
         CU_ASSERT_EQUAL(db_int(st, "SELECT (SELECT sum(n) FROM"
                                    " dom_samples_5m) + (SELECT count(*)"
-                                   " FROM dom_samples)"), total);
+                                   " FROM dom_samples)"),
+                        total);
     }
     for (int d = 0; d < ndom; d++) {
         g_ptr_array_unref(all[d]);
@@ -523,7 +525,7 @@ test_history_mixed(void)
     g_autoptr(TsdbStore) st = tsdb_store_open(path, &err);
     g_autoptr(GPtrArray) h = NULL;
     int64_t start = T0 - T0 % MIN5;
-    int64_t end = start + 3 * 3600 * SEC;
+    int64_t end = start + SEC * 3 * 3600;
     double sum = 0;
     int n = 0;
 
@@ -566,15 +568,14 @@ test_history_mixed(void)
         CU_ASSERT_PTR_NULL(p->host);
         CU_ASSERT_TRUE(isnan(p->dirty_mbps));
         CU_ASSERT_DOUBLE_EQUAL(p->net_rx_bps, 5, 1e-12);
-        CU_ASSERT_EQUAL(q->wall_us, start + 2 * 3600 * SEC);
+        CU_ASSERT_EQUAL(q->wall_us, start + SEC * 2 * 3600);
     }
     /* since in the averaged part: points whose last sample is >= since. */
     g_clear_pointer(&h, g_ptr_array_unref);
     h = tsdb_store_dom_history(st, uuid_of(0), start + 3600 * SEC, 0, &err);
     CU_ASSERT_EQUAL(h ? h->len : 0, 12 + 360);
     g_clear_pointer(&h, g_ptr_array_unref);
-    h = tsdb_store_dom_history(st, uuid_of(0), start + 3600 * SEC + 1, 0,
-                               &err);
+    h = tsdb_store_dom_history(st, uuid_of(0), start + 3600 * SEC + 1, 0, &err);
     CU_ASSERT_EQUAL(h ? h->len : 0, 12 + 360);
     g_clear_pointer(&h, g_ptr_array_unref);
     h = tsdb_store_dom_history(st, uuid_of(0), start + 3600 * SEC + MIN5, 0,
@@ -643,13 +644,13 @@ test_late_merge(void)
         s->state = state[k];
         s->cpu_pct = cpu[k];
         s->dirty_mbps = k == 4 ? 8 : NAN;
-        s->mem_used_kib = 100 * (k + 1);
+        s->mem_used_kib = 100 * (uint64_t) (k + 1);
         CU_ASSERT_TRUE(tsdb_store_add_dom_sample(st, s, &err));
         if (k < 2) {
             continue;
         }
-        CU_ASSERT_TRUE(tsdb_store_maintain(st, b + MIN5, 0, DAY_S, DAY_S,
-                                           &ms, &err));
+        CU_ASSERT_TRUE(
+            tsdb_store_maintain(st, b + MIN5, 0, DAY_S, DAY_S, &ms, &err));
         CU_ASSERT_EQUAL(ms.samples_downsampled, k == 2 ? 3 : 1);
         CU_ASSERT_EQUAL(ms.averages_written, 1);
         CU_ASSERT_EQUAL(db_int(st, "SELECT count(*) FROM dom_samples"), 0);
@@ -682,8 +683,8 @@ test_maintain_budget_and_retention(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     CU_ASSERT_TRUE_FATAL(tsdb_store_begin(st, &err));
     for (int k = 0; k < n; k++) {
-        g_autoptr(DomSample) s = rand_sample(r, 0, "big", "h1",
-                                             T0 + k * 10 * SEC, 0.1);
+        g_autoptr(DomSample) s =
+            rand_sample(r, 0, "big", "h1", T0 + k * STEP, 0.1);
 
         CU_ASSERT_TRUE(tsdb_store_add_dom_sample(st, s, &err));
     }
@@ -691,9 +692,9 @@ test_maintain_budget_and_retention(void)
         g_autoptr(HostSample) hs = host_sample_new();
 
         hs->host = g_strdup("h1");
-        hs->wall_us = T0 + k * 10 * SEC;
+        hs->wall_us = T0 + k * STEP;
         hs->cpu_pct = k;
-        hs->mem_avail_kib = 10 * k;
+        hs->mem_avail_kib = 10 * (uint64_t) k;
         CU_ASSERT_TRUE(tsdb_store_add_host_sample(st, hs, &err));
     }
     CU_ASSERT_TRUE_FATAL(tsdb_store_commit(st, &err));
@@ -715,14 +716,17 @@ test_maintain_budget_and_retention(void)
     CU_ASSERT_EQUAL(db_int(st, "SELECT mem_avail_kib FROM host_samples_5m"),
                     45);
     CU_ASSERT_EQUAL(db_int(st, "SELECT CAST(cpu_pct * 10 AS INTEGER)"
-                               " FROM host_samples_5m"), 45);
+                               " FROM host_samples_5m"),
+                    45);
 
     /* Retention of averages: keep the last day only. */
     maintain_all(st, end + MIN5, 0, DAY_S, DAY_S, &ms);
     CU_ASSERT_TRUE(ms.averages_deleted > 0);
-    CU_ASSERT_EQUAL(db_intf(st, "SELECT min(wall_us) >= %" G_GINT64_FORMAT
-                                " FROM dom_samples_5m",
-                            end + MIN5 - DAY_S * SEC - MIN5), 1);
+    CU_ASSERT_EQUAL(db_intf(st,
+                            "SELECT min(wall_us) >= %" G_GINT64_FORMAT
+                            " FROM dom_samples_5m",
+                            end + MIN5 - DAY_S * SEC - MIN5),
+                    1);
     CU_ASSERT_TRUE(db_int(st, "SELECT count(*) FROM dom_samples_5m") <= 289);
     CU_ASSERT_TRUE(db_int(st, "SELECT count(*) FROM dom_samples_5m") >= 287);
     /* Everything expires; the domain and host are then forgotten. */
@@ -739,8 +743,7 @@ test_maintain_budget_and_retention(void)
         g_autofree char *u = NULL;
 
         CU_ASSERT_FALSE(tsdb_store_find_domain(st, "big", &u, NULL, &err));
-        CU_ASSERT_TRUE(g_error_matches(err, TSDB_ERROR,
-                                       TSDB_ERROR_NOT_FOUND));
+        CU_ASSERT_TRUE(g_error_matches(err, TSDB_ERROR, TSDB_ERROR_NOT_FOUND));
         g_clear_error(&err);
     }
     /* The store is still usable after everything was forgotten. */
@@ -755,9 +758,9 @@ test_maintain_budget_and_retention(void)
 static UmbraEvent *
 mk_event(int64_t t, const char *uuid, const char *type)
 {
-    UmbraEvent *ev = umbra_event_new(EVENT_SOURCE_LIBVIRT, "h1",
-                                     uuid ? "dom" : NULL, uuid, type,
-                                     uuid ? "detail" : NULL);
+    UmbraEvent *ev =
+        umbra_event_new(EVENT_SOURCE_LIBVIRT, "h1", uuid ? "dom" : NULL, uuid,
+                        type, uuid ? "detail" : NULL);
 
     ev->wall_us = t;
     return ev;
@@ -849,8 +852,8 @@ test_events(void)
     {
         TsdbMaintainStats ms = {0};
 
-        CU_ASSERT_TRUE(tsdb_store_maintain(st, T0 + 10 * SEC + 3600 * SEC,
-                                           0, 0, 3600, &ms, &err));
+        CU_ASSERT_TRUE(tsdb_store_maintain(st, T0 + 10 * SEC + 3600 * SEC, 0, 0,
+                                           3600, &ms, &err));
         CU_ASSERT_EQUAL(ms.events_deleted, 10);
         evs = tsdb_store_events(st, 0, NULL, 0, &err);
         CU_ASSERT_EQUAL(evs ? evs->len : 0, 10);
@@ -879,8 +882,7 @@ test_events(void)
 }
 
 static bool
-add_named(TsdbStore *st, int dom, const char *name, const char *host,
-          int64_t t)
+add_named(TsdbStore *st, int dom, const char *name, const char *host, int64_t t)
 {
     g_autoptr(DomSample) s = dom_sample_new();
     g_autoptr(GError) err = NULL;
@@ -931,20 +933,21 @@ test_find_domain(void)
     CU_ASSERT_TRUE(add_named(st, 1, "web1-new", "h2", T0 + 10 * SEC));
     /* A late sample with the old name does not undo the rename. */
     CU_ASSERT_TRUE(add_named(st, 1, "web1", "h1", T0 + 5 * SEC));
-    CU_ASSERT_TRUE(tsdb_store_find_domain(st, "web1-new", &uuid, &name,
-                                          &err));
+    CU_ASSERT_TRUE(tsdb_store_find_domain(st, "web1-new", &uuid, &name, &err));
     CU_ASSERT_STRING_EQUAL(uuid, uuid_of(1));
     CU_ASSERT_STRING_EQUAL(name, "web1-new");
     g_clear_pointer(&uuid, g_free);
     g_clear_pointer(&name, g_free);
-    CU_ASSERT_TRUE(tsdb_store_find_domain(st, uuid_of(1), NULL, &name,
-                                          &err));
+    CU_ASSERT_TRUE(tsdb_store_find_domain(st, uuid_of(1), NULL, &name, &err));
     CU_ASSERT_STRING_EQUAL(name, "web1-new");
     g_clear_pointer(&name, g_free);
-    CU_ASSERT_EQUAL(db_intf(st, "SELECT count(*) FROM domains WHERE"
-                                " last_host = 'h2' AND first_seen = %"
-                                G_GINT64_FORMAT " AND last_seen = %"
-                                G_GINT64_FORMAT, T0, T0 + 10 * SEC), 1);
+    CU_ASSERT_EQUAL(
+        db_intf(st,
+                "SELECT count(*) FROM domains WHERE"
+                " last_host = 'h2' AND first_seen = %" G_GINT64_FORMAT
+                " AND last_seen = %" G_GINT64_FORMAT,
+                T0, T0 + 10 * SEC),
+        1);
     uuid = g_strdup("untouched");
     CU_ASSERT_FALSE(tsdb_store_find_domain(st, "web1", &uuid, &name, &err));
     CU_ASSERT_TRUE(g_error_matches(err, TSDB_ERROR, TSDB_ERROR_NOT_FOUND));
@@ -955,14 +958,13 @@ test_find_domain(void)
     g_clear_error(&err);
     /* The history keeps each sample's own name and host. */
     {
-        g_autoptr(GPtrArray) h = tsdb_store_dom_history(st, uuid_of(1), 0, 0,
-                                                        &err);
+        g_autoptr(GPtrArray) h =
+            tsdb_store_dom_history(st, uuid_of(1), 0, 0, &err);
 
         CU_ASSERT_EQUAL_FATAL(h ? h->len : 0, 3);
         CU_ASSERT_STRING_EQUAL(((DomSample *) h->pdata[0])->name, "web1");
         CU_ASSERT_STRING_EQUAL(((DomSample *) h->pdata[1])->name, "web1");
-        CU_ASSERT_STRING_EQUAL(((DomSample *) h->pdata[2])->name,
-                               "web1-new");
+        CU_ASSERT_STRING_EQUAL(((DomSample *) h->pdata[2])->name, "web1-new");
         CU_ASSERT_STRING_EQUAL(((DomSample *) h->pdata[2])->host, "h2");
         CU_ASSERT_STRING_EQUAL(((DomSample *) h->pdata[2])->cell, "a");
     }
@@ -983,8 +985,8 @@ test_reopen(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     CU_ASSERT_TRUE_FATAL(tsdb_store_begin(st, &err));
     for (int k = 0; k < 100; k++) {
-        g_autoptr(DomSample) s = rand_sample(r, 0, "keep", "h1",
-                                             T0 + k * 10 * SEC, 0.2);
+        g_autoptr(DomSample) s =
+            rand_sample(r, 0, "keep", "h1", T0 + k * STEP, 0.2);
 
         CU_ASSERT_TRUE(tsdb_store_add_dom_sample(st, s, &err));
     }
@@ -995,7 +997,8 @@ test_reopen(void)
     CU_ASSERT_EQUAL(db_int(st, "PRAGMA foreign_keys"), 1);
     CU_ASSERT_EQUAL(db_int(st, "PRAGMA synchronous"), 1);
     CU_ASSERT_EQUAL(db_int(st, "SELECT count(*) FROM pragma_journal_mode"
-                               " WHERE journal_mode = 'wal'"), 1);
+                               " WHERE journal_mode = 'wal'"),
+                    1);
     g_clear_pointer(&st, tsdb_store_close);
 
     st = tsdb_store_open(path, &err);
@@ -1008,8 +1011,7 @@ test_reopen(void)
     for (guint k = 0; k < after->len; k++) {
         CU_ASSERT_TRUE(sample_eq(after->pdata[k], before->pdata[k], 0));
     }
-    CU_ASSERT_TRUE(tsdb_store_find_domain(st, uuid_of(0), NULL, &name,
-                                          &err));
+    CU_ASSERT_TRUE(tsdb_store_find_domain(st, uuid_of(0), NULL, &name, &err));
     CU_ASSERT_STRING_EQUAL(name, "keep");
     {
         g_autoptr(GPtrArray) evs = tsdb_store_events(st, 0, NULL, 10, &err);
@@ -1083,9 +1085,11 @@ test_schema_too_new(void)
     CU_ASSERT_TRUE(add_named(st, 0, "x", "h", T0));
     g_clear_pointer(&st, tsdb_store_close);
     CU_ASSERT_FATAL(sqlite3_open(path, &db) == SQLITE_OK);
-    CU_ASSERT(sqlite3_exec(db, "UPDATE meta SET value = '99' WHERE key ="
-                               " 'schema_version'; PRAGMA journal_mode ="
-                               " DELETE", NULL, NULL, NULL) == SQLITE_OK);
+    CU_ASSERT(sqlite3_exec(db,
+                           "UPDATE meta SET value = '99' WHERE key ="
+                           " 'schema_version'; PRAGMA journal_mode ="
+                           " DELETE",
+                           NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
     expect_refused(path, TSDB_ERROR_SCHEMA);
     st = tsdb_store_open(path, &err);
@@ -1177,8 +1181,8 @@ test_disk_full(void)
     /* A batch that does not fit fails with FULL and is rolled back. */
     CU_ASSERT_TRUE_FATAL(tsdb_store_begin(st, &err));
     while (!failed && tries++ < 100000) {
-        g_autoptr(DomSample) s = rand_sample(r, tries % 7, "d", "h1",
-                                             t += 10 * SEC, 0.1);
+        g_autoptr(DomSample) s =
+            rand_sample(r, tries % 7, "d", "h1", t += 10 * SEC, 0.1);
 
         failed = !tsdb_store_add_dom_sample(st, s, &err);
     }
@@ -1227,8 +1231,8 @@ test_disk_full(void)
     g_clear_error(&err);
 
     /* Space comes back: the store works again, nothing was lost. */
-    CU_ASSERT_FATAL(sqlite3_exec(db, "PRAGMA max_page_count = 1000000000",
-                                 NULL, NULL, NULL) == SQLITE_OK);
+    CU_ASSERT_FATAL(sqlite3_exec(db, "PRAGMA max_page_count = 1000000000", NULL,
+                                 NULL, NULL) == SQLITE_OK);
     CU_ASSERT_TRUE_FATAL(tsdb_store_begin(st, &err));
     for (int k = 0; k < 1000; k++, t += 10 * SEC) {
         g_autoptr(DomSample) s = rand_sample(r, k % 5, "d", "h1", t, 0.1);
@@ -1291,8 +1295,8 @@ run_days(TsdbStore *st, GRand *r, int ndom, int days, int64_t raw_s,
             CU_ASSERT_TRUE_FATAL(tsdb_store_begin(st, &err));
             for (int k = 0; k < 360; k++, t += 10 * SEC) {
                 for (int d = 0; d < ndom; d++) {
-                    g_autoptr(DomSample) s = rand_sample(
-                        r, d, "dom", d % 2 ? "h1" : "h2", t, 0.1);
+                    g_autoptr(DomSample) s =
+                        rand_sample(r, d, "dom", d % 2 ? "h1" : "h2", t, 0.1);
 
                     CU_ASSERT_TRUE(tsdb_store_add_dom_sample(st, s, &err));
                 }
@@ -1337,9 +1341,9 @@ test_bounded_size(void)
     }
     /* Rough upper bound: 10 domains x (1 day raw at ~200 B/row + 1 day of
      * averages), doubled for B-tree slack. */
-    bound = 2 * 10 * (8640 * 200 + 288 * 300);
+    bound = G_GINT64_CONSTANT(2) * 10 * (8640 * 200 + 288 * 300);
     CU_ASSERT_TRUE(sizes[days - 1] <= bound);
-    CU_ASSERT_TRUE(wal_max <= 16 * 1024 * 1024);
+    CU_ASSERT_TRUE(wal_max <= (G_GINT64_CONSTANT(16) << 20));
     CU_ASSERT_EQUAL(db_int(st, "SELECT count(*) FROM dom_samples"),
                     db_int(st, "SELECT count(*) FROM dom_samples WHERE"
                                " wall_us >= (SELECT max(wall_us) FROM"
@@ -1369,15 +1373,15 @@ test_measure(void)
     int64_t idle_bytes;
     double wal_per_round = 0;
     double wal_per_round6 = 0;
-    g_autoptr(GPtrArray) pre = g_ptr_array_new_with_free_func(
-        (GDestroyNotify) dom_sample_free);
+    g_autoptr(GPtrArray) pre =
+        g_ptr_array_new_with_free_func((GDestroyNotify) dom_sample_free);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st2);
     for (int k = 0; k < rounds; k++) {
         for (int d = 0; d < ndom; d++) {
             g_ptr_array_add(pre, rand_sample(r, d, "domain-name", "host-1",
-                                             T0 + k * 10 * SEC, 0.1));
+                                             T0 + k * STEP, 0.1));
         }
     }
     /* One transaction per round, as the daemon does. */
@@ -1385,13 +1389,13 @@ test_measure(void)
     for (int k = 0; k < rounds; k++) {
         CU_ASSERT_TRUE_FATAL(tsdb_store_begin(st, &err));
         for (int d = 0; d < ndom; d++) {
-            CU_ASSERT_TRUE(tsdb_store_add_dom_sample(
-                st, pre->pdata[k * ndom + d], &err));
+            CU_ASSERT_TRUE(
+                tsdb_store_add_dom_sample(st, pre->pdata[k * ndom + d], &err));
         }
         CU_ASSERT_TRUE_FATAL(tsdb_store_commit(st, &err));
     }
-    per_round_rate = (double) rounds * ndom /
-                     ((double) (util_clock_mono() - t_start) / 1e6);
+    per_round_rate =
+        (double) rounds * ndom / ((double) (util_clock_mono() - t_start) / 1e6);
     raw_bytes = used_bytes(st) / ndom;
 
     /* WAL bytes appended per round: 40 rounds after a checkpoint that
@@ -1404,8 +1408,8 @@ test_measure(void)
     for (int k = 0; k < 40; k++, t += 10 * SEC) {
         CU_ASSERT_TRUE_FATAL(tsdb_store_begin(st, &err));
         for (int d = 0; d < ndom; d++) {
-            g_autoptr(DomSample) s = rand_sample(r, d, "domain-name",
-                                                 "host-1", t, 0.1);
+            g_autoptr(DomSample) s =
+                rand_sample(r, d, "domain-name", "host-1", t, 0.1);
 
             CU_ASSERT_TRUE(tsdb_store_add_dom_sample(st, s, &err));
         }
@@ -1421,8 +1425,8 @@ test_measure(void)
             CU_ASSERT_TRUE_FATAL(tsdb_store_begin(st, &err));
         }
         for (int d = 0; d < ndom; d++) {
-            g_autoptr(DomSample) s = rand_sample(r, d, "domain-name",
-                                                 "host-1", t, 0.1);
+            g_autoptr(DomSample) s =
+                rand_sample(r, d, "domain-name", "host-1", t, 0.1);
 
             CU_ASSERT_TRUE(tsdb_store_add_dom_sample(st, s, &err));
         }
@@ -1450,8 +1454,8 @@ test_measure(void)
         CU_ASSERT_TRUE(tsdb_store_add_dom_sample(st2, s, &err));
     }
     CU_ASSERT_TRUE_FATAL(tsdb_store_commit(st2, &err));
-    one_txn_rate = (double) pre->len /
-                   ((double) (util_clock_mono() - t_start) / 1e6);
+    one_txn_rate =
+        (double) pre->len / ((double) (util_clock_mono() - t_start) / 1e6);
     idle_bytes = used_bytes(st2) / ndom;
 
     printf("\n    insert rate: %.0f samples/s with one transaction per "
@@ -1461,13 +1465,13 @@ test_measure(void)
            "%.0f KiB (idle I/O); 5-minute averages %.1f KiB\n",
            raw_bytes / 1024.0, idle_bytes / 1024.0, avg_bytes / 1024.0);
     printf("    WAL appended per round of %d domains: %.1f KiB (%.1f KiB "
-           "with 6 rounds per transaction)\n", ndom, wal_per_round / 1024.0,
-           wal_per_round6 / 1024.0);
+           "with 6 rounds per transaction)\n",
+           ndom, wal_per_round / 1024.0, wal_per_round6 / 1024.0);
     printf("    default retention (2 d raw, 35 d 5m): about %.1f MiB per "
            "domain\n    ",
            (2.0 * raw_bytes + 33.0 * avg_bytes) / 1048576.0);
     CU_ASSERT_TRUE(per_round_rate > 1000);
-    CU_ASSERT_TRUE(raw_bytes < 4 * 1024 * 1024);
+    CU_ASSERT_TRUE(raw_bytes < (G_GINT64_CONSTANT(4) << 20));
 }
 
 static const CutestCase cases[] = {
