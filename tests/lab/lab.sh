@@ -151,6 +151,7 @@ lab_pids() {
         for p in $holders; do
             echo "$p"
         done
+        orphan_pids
         if [ -n "${nets// /}${mnts// /}" ]; then
             stat -L -c '%n %i' /proc/[0-9]*/ns/net /proc/[0-9]*/ns/mnt 2>/dev/null |
                 awk -v nets="$nets" -v mnts="$mnts" -v self="$$" '
@@ -168,12 +169,36 @@ lab_pids() {
     } | sort -un
 }
 
+# Prints lab daemons whose holder and netns name are both gone (e.g. after
+# a crash in the middle of `down`): libvirtd, virtlogd or QEMU in another
+# UTS namespace whose hostname is a lab host's name.
+orphan_pids() {
+    local self_uts path ino pid comm hn
+    self_uts=$(stat -L -c %i /proc/self/ns/uts)
+    stat -L -c '%n %i' /proc/[0-9]*/ns/uts 2>/dev/null |
+        while read -r path ino; do
+            [ "$ino" != "$self_uts" ] || continue
+            pid=${path#/proc/}
+            pid=${pid%%/*}
+            comm=""
+            read -r comm 2>/dev/null <"/proc/$pid/comm" || continue
+            case "$comm" in
+            libvirtd | virtlogd | sleep | qemu-*) ;;
+            *) continue ;;
+            esac
+            hn=$(nsenter -t "$pid" -u hostname 2>/dev/null) || continue
+            case "$hn" in
+            umbra-h[0-9]*) echo "$pid" ;;
+            esac
+        done
+}
+
 # Prints those of the given pids that still exist and are not zombies.
 alive_pids() {
     local pid st rest
     for pid in "$@"; do
         rest=""
-        read -r rest <"/proc/$pid/stat" 2>/dev/null || continue
+        read -r rest 2>/dev/null <"/proc/$pid/stat" || continue
         st=${rest##*) }
         st=${st%% *}
         [ "$st" = Z ] || echo "$pid"
