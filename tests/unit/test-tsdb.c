@@ -1333,9 +1333,9 @@ test_bounded_size(void)
     printf("\n    file size at the end of each day (10 domains, raw 1 d, "
            "5m 2 d), MiB:");
     for (int d = 0; d < days; d++) {
-        printf(" %.2f", sizes[d] / 1048576.0);
+        printf(" %.2f", (double) sizes[d] / 1048576.0);
     }
-    printf("; WAL at most %.2f MiB\n    ", wal_max / 1048576.0);
+    printf("; WAL at most %.2f MiB\n    ", (double) wal_max / 1048576.0);
     for (int d = 3; d < days; d++) {
         CU_ASSERT_TRUE(sizes[d] <= sizes[2] * 11 / 10);
     }
@@ -1463,13 +1463,14 @@ test_measure(void)
            per_round_rate, ndom, one_txn_rate);
     printf("    bytes per domain-day at 10 s: raw %.0f KiB (busy), "
            "%.0f KiB (idle I/O); 5-minute averages %.1f KiB\n",
-           raw_bytes / 1024.0, idle_bytes / 1024.0, avg_bytes / 1024.0);
+           (double) raw_bytes / 1024.0, (double) idle_bytes / 1024.0,
+           (double) avg_bytes / 1024.0);
     printf("    WAL appended per round of %d domains: %.1f KiB (%.1f KiB "
            "with 6 rounds per transaction)\n",
            ndom, wal_per_round / 1024.0, wal_per_round6 / 1024.0);
     printf("    default retention (2 d raw, 35 d 5m): about %.1f MiB per "
            "domain\n    ",
-           (2.0 * raw_bytes + 33.0 * avg_bytes) / 1048576.0);
+           (2.0 * (double) raw_bytes + 33.0 * (double) avg_bytes) / 1048576.0);
     CU_ASSERT_TRUE(per_round_rate > 1000);
     CU_ASSERT_TRUE(raw_bytes < (G_GINT64_CONSTANT(4) << 20));
 }
