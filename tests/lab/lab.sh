@@ -375,8 +375,9 @@ cmd_start_libvirtd() {
     fi
     # shellcheck disable=SC2016 # expanded by the inner shell
     in_host "$h" sh -c 'if ! [ -e /run/virtlogd.pid ] ||
-        ! kill -0 "$(cat /run/virtlogd.pid)" 2>/dev/null; then virtlogd -d; fi'
-    in_host "$h" libvirtd --listen -d </dev/null >/dev/null 2>&1
+        ! kill -0 "$(cat /run/virtlogd.pid)" 2>/dev/null; then virtlogd -d; fi' \
+        </dev/null >/dev/null 2>&1 9>&-
+    in_host "$h" libvirtd --listen -d </dev/null >/dev/null 2>&1 9>&-
     wait_libvirtd "$h"
     libvirtd_pid "$h" >"$LAB_STATE/$h.libvirtd.pid"
 }
@@ -439,7 +440,7 @@ start_host() {
     fi
 
     setsid ip netns exec "$h" unshare --mount --uts --propagation private \
-        -- bash "$self" __holder "$h" </dev/null >"$LAB_LOGS/$h/holder.log" 2>&1 &
+        -- bash "$self" __holder "$h" </dev/null >"$LAB_LOGS/$h/holder.log" 2>&1 9>&- &
     for i in $(seq 1 100); do
         [ -e "$hd/ready" ] && break
         [ "$i" -lt 100 ] || die "$h: holder did not start (see $LAB_LOGS/$h/holder.log)"
@@ -674,6 +675,7 @@ cmd_guest_define() {
         log "started $name on $h"
     fi
     if [ "$wait" = 1 ]; then
+        lab_unlock
         cmd_guest_wait "$name"
     fi
     echo "$ip"
@@ -778,9 +780,26 @@ HOST is umbra-hN (or hN, N). Hosts: $(host_names | xargs)
 EOF
 }
 
+# Serialises the commands that change the lab (fd 9 on this script; daemons
+# are started with fd 9 closed so that they do not keep the lock).
+lab_lock() {
+    exec 9<"$self"
+    flock 9
+}
+
+lab_unlock() {
+    flock -u 9 2>/dev/null || true
+}
+
 main() {
     local cmd=${1:-help}
     [ $# -eq 0 ] || shift
+    case "$cmd" in
+    up | down | guest-define | guest-undefine | start-libvirtd | stop-libvirtd | \
+        restart-libvirtd)
+        lab_lock
+        ;;
+    esac
     if [ -r "$LAB_STATE/hosts" ] && [ "$cmd" != up ] && [ "$cmd" != __holder ]; then
         LAB_HOSTS=$(cat "$LAB_STATE/hosts")
     fi
