@@ -426,8 +426,12 @@ worker_main(gpointer data)
 
         next_tick += interval;
         if (next_tick <= util_clock_mono()) {
-            /* Fell behind (slow host): skip the missed ticks. */
-            next_tick = util_clock_mono() + interval;
+            /* Late (a slow call): sample again at once, at the latest
+             * tick of the grid, so a slow round costs one late sample
+             * rather than a missing one. */
+            int64_t behind = util_clock_mono() - next_tick;
+
+            next_tick += behind / interval * interval;
         }
     }
     if (conn) {
@@ -721,10 +725,14 @@ track_owner_stale(Monitor *m, DomTrack *t)
 static void
 accept_sample(Monitor *m, DomTrack *t, HostWorker *w, const DomSample *s)
 {
-    if (t->owner && t->owner != w) {
+    /* The host it last ran on: the owner, or (after a release) the host
+     * of the latest sample. */
+    const char *from = t->owner ? t->owner->conf->name :
+        t->latest ? t->latest->host : NULL;
+
+    if (from && strcmp(from, w->conf->name) != 0) {
         g_autofree char *detail =
-            g_strdup_printf("from %s to %s", t->owner->conf->name,
-                            w->conf->name);
+            g_strdup_printf("from %s to %s", from, w->conf->name);
 
         post_daemon_event(m, w, s->name, t->uuid, "domain-moved", detail);
     } else if (!t->owner && !t->latest) {

@@ -140,7 +140,7 @@ domains_on() {
 check() {
     local desc=$1
     shift
-    if "$@"; then
+    if "$@" >/dev/null; then
         it_log "ok: $desc"
     else
         it_fail "$desc"

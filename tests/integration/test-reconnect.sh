@@ -7,7 +7,7 @@ require_lab
 
 guest_up it-rc-1 umbra-h1
 guest_up it-rc-2 umbra-h2
-umbrad_start 1 "keepalive_interval = 1" "keepalive_count = 2" \
+umbrad_start 2 "keepalive_interval = 1" "keepalive_count = 2" \
     "reconnect_max = 4"
 jwait 20 "both guests listed" \
     '[.domains[] | select(.name | startswith("it-rc-"))] | length == 2' list
@@ -38,19 +38,21 @@ t1=$(date +%s%6N)
 # Samples of the guest on umbra-h1 over the whole window: one per second.
 jctl domstats it-rc-1 --history 600 --max-points 100000 \
     >"$IT_DIR/h1.json"
+# The guest on umbra-h1 was sampled every 2 s throughout: no tick without
+# a sample (a late one, on a busy 2-core machine, is not a lost one).
 n=$(jq "[.history[] | select(.time >= $t0 and .time <= $t1)] | length" \
     "$IT_DIR/h1.json")
 span=$(( (t1 - t0) / 1000000 ))
-gap=$(jq "[.history | map(select(.time >= $t0 - 1000000 and
+gap=$(jq "[.history | map(select(.time >= $t0 - 2000000 and
     .time <= $t1)) | [.[].time] as \$t | range(1; \$t | length) |
     \$t[.] - \$t[. - 1]] | max / 1000000" "$IT_DIR/h1.json")
 it_log "umbra-h1 guest: $n samples in ${span}s, largest gap ${gap}s"
 check "no sample of umbra-h1 lost while umbra-h2 was down (gap ${gap}s)" \
-    jq -e "[.history | map(select(.time >= $t0 - 1000000 and
+    jq -e "[.history | map(select(.time >= $t0 - 2000000 and
         .time <= $t1)) | [.[].time] as \$t | range(1; \$t | length) |
-        \$t[.] - \$t[. - 1]] | max <= 1600000" "$IT_DIR/h1.json"
-check "one sample per second on umbra-h1 ($n in ${span}s)" \
-    [ "$n" -ge $((span - 1)) ]
+        \$t[.] - \$t[. - 1]] | max < 4000000" "$IT_DIR/h1.json"
+check "one sample per tick on umbra-h1 ($n in ${span}s at 2 s)" \
+    [ "$n" -ge $((span / 2 - 1)) ]
 
 jctl events --limit 500 >"$IT_DIR/events.json"
 check "host-disconnected then host-reconnected recorded for umbra-h2" \

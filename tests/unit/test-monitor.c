@@ -215,6 +215,26 @@ test_migration_keeps_identity(void)
     fixture_clear(&f);
 }
 
+/* The other order: the source's round no longer has the domain before
+ * the target reports it running; the move must still be recorded. */
+static void
+test_migration_source_first(void)
+{
+    Fixture f;
+    g_autoptr(DomSample) found = NULL;
+
+    fixture_init(&f);
+    round1(&f, 0, raw(UUID_A, "web1", DOM_STATE_RUNNING, 0), NULL);
+    round1(&f, 1, raw(UUID_A, "web1", DOM_STATE_PAUSED, 0), NULL);
+    util_clock_advance_fake(UTIL_USEC_PER_SEC);
+    round1(&f, 1, raw(UUID_A, "web1", DOM_STATE_RUNNING, 1000), NULL);
+    round1(&f, 0, NULL, NULL);
+    found = monitor_find_domain(f.m, UUID_A, NULL);
+    CU_ASSERT_STRING_EQUAL(found->host, "h2");
+    CU_ASSERT_TRUE(has_event(&f, "domain-moved"));
+    fixture_clear(&f);
+}
+
 static void
 test_host_down_hides_domains(void)
 {
@@ -298,6 +318,7 @@ static const CutestCase cases[] = {
     { "list-and-rates", test_list_and_rates },
     { "unknowns", test_unknowns },
     { "migration-keeps-identity", test_migration_keeps_identity },
+    { "migration-source-first", test_migration_source_first },
     { "host-down-hides-domains", test_host_down_hides_domains },
     { "hook-message-mapped", test_hook_message_mapped },
     { "spool-drain", test_spool_drain },
