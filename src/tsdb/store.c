@@ -793,6 +793,13 @@ tsdb_store_open(const char *path, GError **error)
     }
     sqlite3_extended_result_codes(store->db, 1);
     sqlite3_busy_timeout(store->db, TSDB_BUSY_TIMEOUT_MS);
+    /* SQLite falls back to read-only when the file is not writable; every
+     * write would then fail later with a less helpful message. */
+    if (sqlite3_db_readonly(store->db, "main") == 1) {
+        g_set_error(error, TSDB_ERROR, TSDB_ERROR_OPEN,
+                    "cannot open store %s: the file is not writable", path);
+        return NULL;
+    }
 
     /* Nothing is written before the file is known to be ours. */
     if (!open_read_version(path, store->db, &version, error)) {

@@ -91,7 +91,7 @@ typedef struct {
 /*
  * tsdb_store_open:
  * @path: the SQLite file; its directory must exist
- * @error: set on failure: TSDB_ERROR_OPEN (cannot open or create),
+ * @error: set on failure: TSDB_ERROR_OPEN (cannot open, create or write),
  *   TSDB_ERROR_CORRUPT (not an SQLite database, or damaged),
  *   TSDB_ERROR_SCHEMA (another application's database, or a schema newer
  *   than TSDB_SCHEMA_VERSION), TSDB_ERROR_BUSY, TSDB_ERROR_IO,
