@@ -125,12 +125,23 @@ holder_pid() {
 }
 
 # Runs a command inside host $1's namespaces.
+# Runs a command inside host $1's namespaces (network, mount, UTS, cgroup)
+# and cgroups: it first moves itself into the root of each cgroup hierarchy
+# mounted in the host, so daemons started this way see the same cgroup
+# layout as the host's first libvirtd.
 in_host() {
     local h=$1 pid
     shift
     pid=$(holder_pid "$h")
     [ -n "$pid" ] || die "host $h is not running (lab.sh up?)"
-    nsenter -t "$pid" -m -u -n -- "$@"
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    nsenter -t "$pid" -m -u -n -C -- sh -c '
+        for d in /sys/fs/cgroup/*/; do
+            if [ -f "${d}cgroup.procs" ]; then
+                echo $$ >"${d}cgroup.procs" 2>/dev/null || true
+            fi
+        done
+        exec "$@"' in_host "$@"
 }
 
 # Prints the pids of every process in the lab: holders and everything in
@@ -241,9 +252,10 @@ cleanup() {
         # shellcheck disable=SC2086 # lists of pids
         kill_pids 5 $qemu
         # shellcheck disable=SC2086
-        kill_pids 5 $other
+        kill_pids 2 $other
         log "stopped $(echo "$pids" | wc -l) lab processes"
     fi
+    cgroup_cleanup
     for p in /run/netns/umbra-h*; do
         [ -e "$p" ] || continue
         ip netns delete "$(basename "$p")" 2>/dev/null ||
@@ -318,10 +330,92 @@ log_outputs = "3:file:/var/log/libvirt/virtlogd.log"
 EOF
 }
 
-# Runs inside the new namespaces (see start_host): prepares the private
-# mounts, then becomes the holder process.
+# Lists the cgroup v1 hierarchies of the root namespace as
+# "CONTROLLERS PARENT", PARENT being this process's cgroup directory in it
+# (named hierarchies such as name=systemd, and cgroup2, are left out).
+cgroup_hierarchies() {
+    local root mp super ctrls place enabled
+    [ "${LAB_CGROUPS:-1}" = 1 ] || return 0
+    enabled=$(awk '!/^#/ && $4 == 1 { print $1 }' /proc/cgroups)
+    # mountinfo: ID PARENT DEV ROOT MOUNTPOINT OPTS [OPTIONAL...] - TYPE SRC SUPER
+    awk '{
+            for (i = 7; $i != "-"; i++) ;
+            if ($(i + 1) == "cgroup") print $4, $5, $(i + 3)
+        }' /proc/self/mountinfo |
+        while read -r root mp super; do
+            ctrls=$(echo "$super" | tr , '\n' | grep -xF "$enabled" | paste -sd, -)
+            [ -n "$ctrls" ] || continue
+            place=$(awk -F: -v c="$ctrls" '$2 == c { print $3 }' /proc/self/cgroup)
+            [ -n "$place" ] || continue
+            if [ "$root" != / ]; then
+                place=${place#"$root"}
+            fi
+            echo "$ctrls $mp${place%/}"
+        done
+}
+
+# Creates the cgroups of host $1 in every hierarchy of $LAB_STATE/cgroups
+# and lists them in $2/cgroups as "CONTROLLERS DIR". Being below this
+# process's own cgroups, the lab stays inside whatever its caller is in.
+# The host's holder joins them and then unshares its cgroup namespace, so
+# libvirt in the host sees them as the roots of its hierarchies: each host
+# has its own machine/ tree, and two hosts never share a guest cgroup, even
+# during a migration.
+cgroup_setup() {
+    local h=$1 hd=$2 ctrls parent dir f
+    : >"$hd/cgroups"
+    [ -s "$LAB_STATE/cgroups" ] || return 0
+    while read -r ctrls parent; do
+        dir=$parent/umbra-lab/$h
+        # Only ever create directories inside a real cgroup hierarchy.
+        if [ ! -f "$parent/cgroup.procs" ] || ! mkdir -p "$dir" 2>/dev/null; then
+            log "$h: cannot create $dir; no $ctrls cgroup in the host"
+            continue
+        fi
+        if [ -e "$dir/cpuset.cpus" ]; then
+            for f in cpuset.cpus cpuset.mems; do
+                cat "$parent/$f" >"$parent/umbra-lab/$f" || true
+                cat "$parent/$f" >"$dir/$f" || true
+            done
+        fi
+        echo "$ctrls $dir" >>"$hd/cgroups"
+    done <"$LAB_STATE/cgroups"
+}
+
+# Removes the lab's cgroups (all processes in them must be gone).
+cgroup_cleanup() {
+    local d
+    awk '{
+            for (i = 7; $i != "-"; i++) ;
+            if ($(i + 1) == "cgroup") print $5
+        }' /proc/self/mountinfo | while read -r d; do
+        find "$d" -maxdepth 4 -type d -name umbra-lab 2>/dev/null
+    done | while read -r d; do
+        find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    done
+}
+
+# Runs in the host's network namespace (see start_host): joins the host's
+# cgroups, then enters new mount, UTS and cgroup namespaces.
 cmd___holder() {
-    local h=$1 hd
+    local h=$1 hd ctrls dir
+    hd=$LAB_HOSTDIR/$h
+    if [ -s "$hd/cgroups" ]; then
+        while read -r ctrls dir; do
+            if [ ! -f "$dir/cgroup.procs" ] ||
+                ! echo "$$" >"$dir/cgroup.procs"; then
+                echo "lab: $h: cannot join $dir ($ctrls)" >&2
+            fi
+        done <"$hd/cgroups"
+    fi
+    exec unshare --mount --uts --cgroup --propagation private \
+        -- bash "$self" __holder2 "$h"
+}
+
+# Runs inside the new namespaces: prepares the private mounts, then becomes
+# the holder process.
+cmd___holder2() {
+    local h=$1 hd ctrls dir
     hd=$LAB_HOSTDIR/$h
     hostname "$h"
     echo "$$" >"$LAB_STATE/$h.pid"
@@ -340,6 +434,18 @@ cmd___holder() {
     mount --bind "$hd/cache" /var/cache/libvirt
     mount --bind "$LAB_LOGS/$h" /var/log/libvirt
     mount --bind "$hd/hosts" /etc/hosts
+    # A sysfs of this network namespace (as `ip netns exec` makes), and the
+    # host's own cgroup hierarchies on /sys/fs/cgroup.
+    umount -R -l /sys
+    mount -t sysfs sysfs /sys
+    if [ -s "$hd/cgroups" ]; then
+        mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
+        while read -r ctrls dir; do
+            mkdir -p "/sys/fs/cgroup/$ctrls"
+            mount -t cgroup -o "$ctrls" cgroup "/sys/fs/cgroup/$ctrls" ||
+                echo "lab: $h: cannot mount the $ctrls cgroup (from $dir)" >&2
+        done <"$hd/cgroups"
+    fi
     touch "$hd/ready"
     exec -a "$HOLDER_TAG:$h" sleep infinity
 }
@@ -439,8 +545,9 @@ start_host() {
         install -D -m 0755 "$UMBRA_HOOK_BIN" "$hd/etc/hooks/qemu.d/umbra"
     fi
 
-    setsid ip netns exec "$h" unshare --mount --uts --propagation private \
-        -- bash "$self" __holder "$h" </dev/null >"$LAB_LOGS/$h/holder.log" 2>&1 9>&- &
+    cgroup_setup "$h" "$hd"
+    setsid nsenter --net="/run/netns/$h" -- bash "$self" __holder "$h" \
+        </dev/null >"$LAB_LOGS/$h/holder.log" 2>&1 9>&- &
     for i in $(seq 1 100); do
         [ -e "$hd/ready" ] && break
         [ "$i" -lt 100 ] || die "$h: holder did not start (see $LAB_LOGS/$h/holder.log)"
@@ -478,6 +585,7 @@ cmd_up() {
         "$LAB_IMAGES" "$LAB_RUN_UMBRA" /etc/libvirt /var/lib/libvirt \
         /var/log/libvirt /var/cache/libvirt
     echo "$LAB_HOSTS" >"$LAB_STATE/hosts"
+    cgroup_hierarchies >"$LAB_STATE/cgroups"
     if [ "${LAB_SKIP_IMAGE:-0}" != 1 ]; then
         bash "$repo/qemu-scripts/build-guest.sh" "$LAB_IMAGES"
     fi
@@ -800,7 +908,7 @@ main() {
         lab_lock
         ;;
     esac
-    if [ -r "$LAB_STATE/hosts" ] && [ "$cmd" != up ] && [ "$cmd" != __holder ]; then
+    if [ -r "$LAB_STATE/hosts" ] && [ "$cmd" != up ]; then
         LAB_HOSTS=$(cat "$LAB_STATE/hosts")
     fi
     case "$cmd" in
@@ -823,6 +931,7 @@ main() {
     uri) host_uri "$(host_name "${1:?usage: lab.sh uri HOST}")" ;;
     migrate) cmd_migrate "$@" ;;
     __holder) cmd___holder "$@" ;;
+    __holder2) cmd___holder2 "$@" ;;
     help | -h | --help) usage ;;
     *)
         usage >&2
