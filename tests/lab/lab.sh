@@ -2,14 +2,15 @@
 #
 # lab.sh - the umbra namespace lab: simulated hypervisors on one machine.
 #
-# Each lab host umbra-hN is a network namespace plus a mount and UTS
+# Each lab host umbra-hN is a network namespace plus a mount, UTS and cgroup
 # namespace kept alive by a holder process, with its own libvirtd and
 # virtlogd (private /etc/libvirt, /var/lib/libvirt, /var/log/libvirt,
-# /var/cache/libvirt and a tmpfs on /run). QEMU runs under TCG. All hosts
-# share /var/lib/umbra-lab (images, guest disks), so live migration works
-# without storage copy.
+# /var/cache/libvirt, a tmpfs on /run, its own sysfs and cgroup
+# hierarchies). QEMU runs under TCG. All hosts share /var/lib/umbra-lab
+# (images, guest disks), so live migration works without storage copy.
+# docs/lab.md is the guide.
 #
-#   root namespace                           host umbra-hN (netns + mnt + uts)
+#   root namespace                           host umbra-hN (net+mnt+uts+cgroup)
 #   umbra-mgmt0 10.77.0.1/24  --veth-------  eth0 10.77.0.(10+N)  libvirtd :16509
 #   umbra-gst0  10.77.100.1/24 --veth------  gst0 -- br0 -- vnetX (guests)
 #
@@ -20,7 +21,8 @@
 #
 # Environment: LAB_HOSTS (default 3; hosts 1-2 are in cell a, the rest in
 # cell b), UMBRA_HOOK_BIN (installed as the libvirt hook qemu.d/umbra),
-# LAB_SKIP_IMAGE=1 (do not build the guest image in `up`).
+# LAB_SKIP_IMAGE=1 (do not build the guest image in `up`), LAB_CGROUPS=0
+# (no cgroups in the hosts).
 set -eu
 
 LAB_HOSTS=${LAB_HOSTS:-3}
