@@ -218,6 +218,21 @@ alive_pids() {
     done
 }
 
+# Waits up to $1 seconds until none of the pids exists any more (not even
+# as a zombie).
+wait_reaped() {
+    local wait=$1 pid i left
+    shift
+    for i in $(seq 1 $((wait * 10))); do
+        left=""
+        for pid in "$@"; do
+            [ ! -e "/proc/$pid" ] || left=1
+        done
+        [ -n "$left" ] || return 0
+        sleep 0.1
+    done
+}
+
 # Sends SIGTERM to pids, waits up to $1 seconds, then SIGKILLs the rest.
 kill_pids() {
     local wait=$1 left i
@@ -255,6 +270,10 @@ cleanup() {
         kill_pids 5 $qemu
         # shellcheck disable=SC2086
         kill_pids 2 $other
+        # The daemons were reparented to init; give it a moment to reap
+        # them, so that `pgrep` right after `down` finds nothing.
+        # shellcheck disable=SC2086
+        wait_reaped 5 $pids
         log "stopped $(echo "$pids" | wc -l) lab processes"
     fi
     cgroup_cleanup
