@@ -55,7 +55,8 @@ if ! bash tests/setup.sh "$build"; then
 fi
 
 stage "unit tests"
-meson test -C "$build" --suite unit --suite layering --print-errorlogs
+meson test -C "$build" --suite unit --suite fuzz-corpus --suite layering \
+    --print-errorlogs
 count_meson "$build"
 
 stage "unit tests under ASan + UBSan"
@@ -67,7 +68,8 @@ if ninja -C "$asan" >/dev/null; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         LSAN_OPTIONS=suppressions=$repo/tests/lsan.supp:print_suppressions=0 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-        meson test -C "$asan" --suite unit --print-errorlogs
+        meson test -C "$asan" --suite unit --suite fuzz-corpus \
+        --print-errorlogs
     count_meson "$asan"
 else
     echo "sanitizer build failed"

@@ -97,6 +97,10 @@ cmd_version(CliCtx *ctx, const CliArgs *args, GError **error)
     cli_kv_add(kv, "Store", cli_json_string(hello, "store"));
     cli_kv_add_take(kv, "Samples written",
                     cli_format_count(cli_json_int(hello, "samples_written")));
+    cli_kv_add_take(kv, "Samples pending",
+                    cli_format_count(cli_json_int(hello, "samples_pending")));
+    cli_kv_add_take(kv, "Samples dropped",
+                    cli_format_count(cli_json_int(hello, "samples_dropped")));
     cli_kv_add_take(kv, "Hosts",
                     cli_format_count(cli_json_int(hello, "hosts")));
     cli_kv_add_take(kv, "Domains",

@@ -22,7 +22,7 @@
 #include "umbra-config.h"
 #include "util/clock.h"
 
-#define SPOOL_EVERY_S 10
+#define SPOOL_EVERY_S 2
 #define MAINTAIN_EVERY_S 300
 
 static bool opt_debug;
@@ -277,7 +277,6 @@ main(int argc, char **argv)
               " s, store %s, socket %s", UMBRA_VERSION, cfg->hosts->len,
               cfg->interval_s, cfg->store_path, cfg->socket_path);
     monitor_start(m);
-    monitor_drain_spool(m, cfg->spool_dir);
     monitor_maintain(m);
     g_main_loop_run(d.loop);
 

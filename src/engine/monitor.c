@@ -75,6 +75,7 @@ struct HostWorker {
 
     /* Main thread only. */
     HostState state;
+    bool attempted;             /* a first connection attempt finished */
     char *hostname;
     char *last_error;
     int64_t connected_since;
@@ -679,6 +680,9 @@ apply_state(gpointer data)
 
     w->state = msg->state;
     w->retry_at = msg->retry_at;
+    if (msg->state != HOST_STATE_CONNECTING) {
+        w->attempted = true;
+    }
     if (msg->state == HOST_STATE_CONNECTED) {
         g_free(w->hostname);
         w->hostname = g_steal_pointer(&msg->hostname);
@@ -1144,6 +1148,15 @@ monitor_drain_spool(Monitor *m, const char *dir)
 
     if (!g_file_test(spool, G_FILE_TEST_EXISTS)) {
         return 0;
+    }
+    /* Hook events name the hypervisor by hostname, which we learn when a
+     * host connects: wait until every host has been tried once. */
+    for (guint i = 0; i < m->workers->len; i++) {
+        HostWorker *w = g_ptr_array_index(m->workers, i);
+
+        if (!w->attempted) {
+            return 0;
+        }
     }
     /* Rename first so that hooks running now start a fresh file. */
     taken = g_strdup_printf("%s.%d.taken", spool, (int) getpid());

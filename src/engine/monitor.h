@@ -149,7 +149,9 @@ bool monitor_hook_message(Monitor *m, const char *buf, size_t len,
  * @dir: the hook's spool directory
  *
  * Posts the events the hook spooled while umbrad could not take them,
- * then removes them.  Returns: how many events were taken.
+ * then removes them.  Does nothing until every host has been tried once
+ * (hook events name hosts by hostname, learnt on connection).
+ * Returns: how many events were taken.
  */
 guint monitor_drain_spool(Monitor *m, const char *dir);
 

@@ -177,16 +177,18 @@ sys_virt_fill_raw(const char *const *keys, const double *values, int nparams,
         const char *k = keys[i];
         const char *f = NULL;
         double v = values[i];
-        uint64_t u = v > 0 ? (uint64_t) v : 0;
+        /* Out-of-range doubles must not be cast (undefined behaviour). */
+        uint64_t u = !(v > 0) ? 0 : v >= 18446744073709551615.0 ?
+            UINT64_MAX : (uint64_t) v;
 
         if (!isfinite(v)) {
             continue;
         }
         if (strcmp(k, "state.state") == 0) {
-            r->state = (v >= 0 && v < DOM_STATE_LAST) ? (DomState) v :
+            r->state = (v >= 0 && v < DOM_STATE_LAST) ? (DomState) (int) v :
                 DOM_STATE_NOSTATE;
         } else if (strcmp(k, "state.reason") == 0) {
-            r->reason = (int) v;
+            r->reason = (v >= 0 && v < 1000) ? (int) v : 0;
         } else if (strcmp(k, "cpu.time") == 0) {
             r->has_cpu = true;
             r->cpu_time_ns = u;

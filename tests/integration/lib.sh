@@ -148,10 +148,14 @@ check() {
 }
 
 # jq_ok FILTER CTL-ARGS...: true if `umbractl --json CTL-ARGS` matches.
+# The command must succeed and print JSON: jq alone exits 0 on empty
+# input, which would make a failing command look like a passing check.
 jq_ok() {
-    local filter=$1
+    local filter=$1 out
     shift
-    jctl "$@" 2>/dev/null | jq -e "$filter" >/dev/null 2>&1
+    out=$(jctl "$@" 2>/dev/null) || return 1
+    [ -n "$out" ] || return 1
+    jq -e "$filter" <<<"$out" >/dev/null 2>&1
 }
 
 # jcheck DESCRIPTION FILTER CTL-ARGS...

@@ -94,18 +94,18 @@ mkdir -p "$mnt"
 mount -t tmpfs -o size=1m umbra-it-small "$mnt"
 trap 'umount "$mnt" 2>/dev/null; it_cleanup' EXIT
 IT_STORE=$mnt/umbra.db umbrad_start 1
-jwait 15 "samples flowing" '.samples_written > 2' hello
+jwait 15 "samples flowing" '.daemon.samples_written > 2' version
 dd if=/dev/zero of="$mnt/filler" bs=4k 2>/dev/null || true
 jwait 30 "store full: samples kept pending in memory" \
-    '.samples_pending > 3' hello
+    '.daemon.samples_pending > 3' version
 check "umbrad alive with a full disk" kill -0 "$UMBRAD_PID"
 check "RPC still works with a full disk" ctl list
-pending=$(jctl hello | jq .samples_pending)
+pending=$(jctl version | jq .daemon.samples_pending)
 rm -f "$mnt/filler"
 jwait 30 "pending samples written once space is back" \
-    '.samples_pending == 0' hello
-jcheck "nothing dropped" '.samples_dropped == 0' hello
-written=$(jctl hello | jq .samples_written)
+    '.daemon.samples_pending == 0' version
+jcheck "nothing dropped" '.daemon.samples_dropped == 0' version
+written=$(jctl version | jq .daemon.samples_written)
 umbrad_stop
 stored=$(sqlite3 "$mnt/umbra.db" 'SELECT count(*) FROM dom_samples')
 it_log "pending at peak $pending; written $written; in the store $stored"
