@@ -73,7 +73,7 @@ read_uuid(void)
     }
     fcntl(STDIN_FILENO, F_SETFL, flags | O_NONBLOCK);
     for (;;) {
-        struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+        struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
         int64_t left = deadline - now_ms();
         ssize_t n;
 
@@ -106,7 +106,7 @@ read_uuid(void)
 static bool
 send_datagram(const char *path, const char *msg)
 {
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
     int fd;
     ssize_t n;
 
@@ -118,8 +118,8 @@ send_datagram(const char *path, const char *msg)
     if (fd < 0) {
         return false;
     }
-    n = sendto(fd, msg, strlen(msg), MSG_DONTWAIT,
-               (struct sockaddr *) &addr, sizeof(addr));
+    n = sendto(fd, msg, strlen(msg), MSG_DONTWAIT, (struct sockaddr *) &addr,
+               sizeof(addr));
     close(fd);
     return n == (ssize_t) strlen(msg);
 }
@@ -170,11 +170,10 @@ main(int argc, char **argv)
     uuid = read_uuid();
     gethostname(hostname, sizeof(hostname) - 1);
     clock_gettime(CLOCK_REALTIME, &ts);
-    msg = model_hook_message_build(hostname, argv[1], uuid, argv[2],
-                                   argc > 3 ? argv[3] : NULL,
-                                   argc > 4 ? argv[4] : NULL,
-                                   (int64_t) ts.tv_sec * 1000000 +
-                                   ts.tv_nsec / 1000);
+    msg = model_hook_message_build(
+        hostname, argv[1], uuid, argv[2], argc > 3 ? argv[3] : NULL,
+        argc > 4 ? argv[4] : NULL,
+        (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
     if (strlen(msg) > MODEL_HOOK_MSG_MAX || !send_datagram(sock, msg)) {
         spool(spool_dir, msg);
     }

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 build=$repo/build
 asan=$repo/build-asan
-cd "$repo"
+cd "$repo" || exit 1
 passed=0
 failed=0
 skipped=0
@@ -56,6 +56,7 @@ fi
 
 stage "unit tests"
 meson test -C "$build" --suite unit --suite fuzz-corpus --suite layering \
+    --suite style \
     --print-errorlogs
 count_meson "$build"
 

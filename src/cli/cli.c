@@ -30,7 +30,9 @@
 #include "util/clock.h"
 #include "util/strutil.h"
 
-G_DEFINE_QUARK(umbra - cli - error - quark, cli_error)
+/* clang-format off */
+G_DEFINE_QUARK(umbra-cli-error-quark, cli_error)
+/* clang-format on */
 
 #define HELP_WIDTH 78
 

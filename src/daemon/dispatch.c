@@ -18,14 +18,14 @@
 struct Dispatch {
     Monitor *m;
     const UmbraConfig *cfg;
-    int64_t started;            /* wall us */
-    GHashTable *followers;      /* RpcServerClient* -> Follower* */
+    int64_t started;       /* wall us */
+    GHashTable *followers; /* RpcServerClient* -> Follower* */
     guint sub_id;
 };
 
 typedef struct {
-    int64_t id;                 /* request id to echo */
-    char *uuid;                 /* filter, may be NULL */
+    int64_t id; /* request id to echo */
+    char *uuid; /* filter, may be NULL */
 } Follower;
 
 static void
@@ -112,7 +112,8 @@ param_string(json_object *params, const char *key, bool required,
         json_object_get_string_len(v) > 256) {
         g_set_error(error, RPC_ERROR, RPC_ERROR_BAD_REQUEST,
                     "parameter '%s' must be a non-empty string of at most "
-                    "256 bytes", key);
+                    "256 bytes",
+                    key);
         return false;
     }
     *ret = json_object_get_string(v);
@@ -139,7 +140,8 @@ param_int(json_object *params, const char *key, int64_t def, int64_t lo,
     if (x < lo || x > hi) {
         g_set_error(error, RPC_ERROR, RPC_ERROR_BAD_REQUEST,
                     "parameter '%s' must be between %" G_GINT64_FORMAT
-                    " and %" G_GINT64_FORMAT, key, lo, hi);
+                    " and %" G_GINT64_FORMAT,
+                    key, lo, hi);
         return false;
     }
     *ret = x;
@@ -209,8 +211,7 @@ m_hello(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
 
     monitor_get_counters(d->m, &c);
     json_object_object_add(o, "daemon", json_object_new_string("umbrad"));
-    json_object_object_add(o, "version",
-                           json_object_new_string(UMBRA_VERSION));
+    json_object_object_add(o, "version", json_object_new_string(UMBRA_VERSION));
     json_object_object_add(o, "protocol",
                            json_object_new_int(RPC_PROTOCOL_VERSION));
     json_object_object_add(o, "pid", json_object_new_int(getpid()));
@@ -271,14 +272,17 @@ host_to_json(const MonitorHost *h)
     json_object_object_add(o, "name", json_object_new_string(h->name));
     json_object_object_add(o, "uri", json_object_new_string(h->uri));
     json_object_object_add(o, "cell", json_object_new_string(h->cell));
-    json_object_object_add(o, "state", json_object_new_string(
-                               host_state_to_string(h->state)));
-    json_object_object_add(o, "hostname", h->hostname ?
-                           json_object_new_string(h->hostname) : NULL);
-    json_object_object_add(o, "last_error", h->last_error ?
-                           json_object_new_string(h->last_error) : NULL);
-    json_object_object_add(o, "connected_since", h->connected_since ?
-                           json_object_new_int64(h->connected_since) : NULL);
+    json_object_object_add(
+        o, "state", json_object_new_string(host_state_to_string(h->state)));
+    json_object_object_add(o, "hostname",
+                           h->hostname ? json_object_new_string(h->hostname)
+                                       : NULL);
+    json_object_object_add(o, "last_error",
+                           h->last_error ? json_object_new_string(h->last_error)
+                                         : NULL);
+    json_object_object_add(
+        o, "connected_since",
+        h->connected_since ? json_object_new_int64(h->connected_since) : NULL);
     if (h->retry_at) {
         int64_t ms = (h->retry_at - util_clock_wall()) / 1000;
 
@@ -287,18 +291,19 @@ host_to_json(const MonitorHost *h)
     }
     json_object_object_add(o, "reconnects",
                            json_object_new_int((int) h->reconnects));
-    json_object_object_add(o, "last_sample", h->last_sample ?
-                           json_object_new_int64(h->last_sample) : NULL);
-    json_object_object_add(o, "ncpus", s ? json_object_new_int(s->ncpus) :
-                           NULL);
-    json_object_object_add(o, "cpu_pct", s && up ?
-                           model_json_double(s->cpu_pct) : NULL);
-    json_object_object_add(o, "mem_total_kib", s ?
-                           json_object_new_uint64(s->mem_total_kib) : NULL);
-    json_object_object_add(o, "mem_avail_kib", s && up ?
-                           json_object_new_uint64(s->mem_avail_kib) : NULL);
-    json_object_object_add(o, "domains",
-                           json_object_new_int((int) h->domains));
+    json_object_object_add(
+        o, "last_sample",
+        h->last_sample ? json_object_new_int64(h->last_sample) : NULL);
+    json_object_object_add(o, "ncpus",
+                           s ? json_object_new_int(s->ncpus) : NULL);
+    json_object_object_add(o, "cpu_pct",
+                           s && up ? model_json_double(s->cpu_pct) : NULL);
+    json_object_object_add(o, "mem_total_kib",
+                           s ? json_object_new_uint64(s->mem_total_kib) : NULL);
+    json_object_object_add(o, "mem_avail_kib",
+                           s && up ? json_object_new_uint64(s->mem_avail_kib)
+                                   : NULL);
+    json_object_object_add(o, "domains", json_object_new_int((int) h->domains));
     return o;
 }
 
@@ -322,8 +327,8 @@ m_cells(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
         GError **error)
 {
     g_autoptr(GPtrArray) hosts = monitor_list_hosts(d->m);
-    g_autoptr(GPtrArray) doms = monitor_list_domains(d->m, NULL, NULL, false,
-                                                     NULL);
+    g_autoptr(GPtrArray) doms =
+        monitor_list_domains(d->m, NULL, NULL, false, NULL);
     json_object *arr = json_object_new_array();
     json_object *o = json_object_new_object();
 
@@ -364,17 +369,18 @@ m_cells(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
             }
         }
         json_object_object_add(c, "name", json_object_new_string(cell->name));
-        json_object_object_add(c, "description", cell->description ?
-                               json_object_new_string(cell->description) :
-                               NULL);
+        json_object_object_add(c, "description",
+                               cell->description
+                                   ? json_object_new_string(cell->description)
+                                   : NULL);
         json_object_object_add(c, "hosts", names);
         json_object_object_add(c, "hosts_connected",
                                json_object_new_int(connected));
         json_object_object_add(c, "domains", json_object_new_int(ndoms));
         json_object_object_add(c, "vcpus", json_object_new_int(vcpus));
         json_object_object_add(c, "ncpus", json_object_new_int(ncpus));
-        json_object_object_add(c, "cpu_pct", cpu_n ?
-                               model_json_double(cpu_sum / cpu_n) : NULL);
+        json_object_object_add(
+            c, "cpu_pct", cpu_n ? model_json_double(cpu_sum / cpu_n) : NULL);
         json_object_object_add(c, "mem_total_kib",
                                json_object_new_uint64(mem_total));
         json_object_object_add(c, "mem_avail_kib",
@@ -397,8 +403,7 @@ m_domstats(Dispatch *d, RpcServerClient *client, int64_t id,
 
     if (!param_string(params, "domain", true, &dom, error) ||
         !param_int(params, "history", 0, 0, 400 * 86400LL, &history, error) ||
-        !param_int(params, "max_points", 600, 1, 100000, &max_points,
-                   error)) {
+        !param_int(params, "max_points", 600, 1, 100000, &max_points, error)) {
         return NULL;
     }
     s = monitor_find_domain(d->m, dom, &err);
@@ -410,9 +415,8 @@ m_domstats(Dispatch *d, RpcServerClient *client, int64_t id,
     json_object_object_add(o, "domain", dom_sample_to_json(s));
     arr = json_object_new_array();
     if (history > 0) {
-        g_autoptr(GPtrArray) hist =
-            monitor_domain_history(d->m, s->uuid, history, (guint) max_points,
-                                   &err);
+        g_autoptr(GPtrArray) hist = monitor_domain_history(
+            d->m, s->uuid, history, (guint) max_points, &err);
 
         if (!hist) {
             json_object_put(o);
@@ -422,8 +426,8 @@ m_domstats(Dispatch *d, RpcServerClient *client, int64_t id,
             return NULL;
         }
         for (guint i = 0; i < hist->len; i++) {
-            json_object_array_add(arr, dom_sample_to_json(
-                                      g_ptr_array_index(hist, i)));
+            json_object_array_add(
+                arr, dom_sample_to_json(g_ptr_array_index(hist, i)));
         }
     }
     json_object_object_add(o, "history", arr);
@@ -431,8 +435,8 @@ m_domstats(Dispatch *d, RpcServerClient *client, int64_t id,
 }
 
 static json_object *
-m_events(Dispatch *d, RpcServerClient *client, int64_t id,
-         json_object *params, GError **error)
+m_events(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
+         GError **error)
 {
     const char *dom;
     int64_t since, limit;
@@ -459,8 +463,7 @@ m_events(Dispatch *d, RpcServerClient *client, int64_t id,
     }
     evs = monitor_events(d->m, since, uuid, (guint) limit, &err);
     if (!evs) {
-        g_set_error_literal(error, RPC_ERROR, RPC_ERROR_INTERNAL,
-                            err->message);
+        g_set_error_literal(error, RPC_ERROR, RPC_ERROR_INTERNAL, err->message);
         return NULL;
     }
     arr = json_object_new_array();
@@ -484,13 +487,9 @@ static const struct {
     const char *name;
     MethodFunc func;
 } methods[] = {
-    { "ping", m_ping },
-    { "hello", m_hello },
-    { "list", m_list },
-    { "hosts", m_hosts },
-    { "cells", m_cells },
-    { "domstats", m_domstats },
-    { "events", m_events },
+    {"ping", m_ping},     {"hello", m_hello}, {"list", m_list},
+    {"hosts", m_hosts},   {"cells", m_cells}, {"domstats", m_domstats},
+    {"events", m_events},
 };
 
 json_object *

@@ -67,8 +67,8 @@ hooksock_new(const char *path, Monitor *m, GError **error)
         return NULL;
     }
     hs->source = g_socket_create_source(hs->sock, G_IO_IN, NULL);
-    g_source_set_callback(hs->source, (GSourceFunc) (void (*)(void))
-                          on_readable, hs, NULL);
+    g_source_set_callback(hs->source,
+                          (GSourceFunc) (void (*)(void)) on_readable, hs, NULL);
     g_source_attach(hs->source, NULL);
     return hs;
 }

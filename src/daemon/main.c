@@ -155,26 +155,26 @@ main(int argc, char **argv)
     gboolean opt_version = FALSE, opt_check = FALSE;
     gboolean opt_debug_flag = FALSE;
     GOptionEntry entries[] = {
-        { "config", 'f', 0, G_OPTION_ARG_FILENAME, &config_path,
-          "Configuration file (default " UMBRA_CONF_DEFAULT ")", "FILE" },
-        { "daemon", 'd', 0, G_OPTION_ARG_NONE, &opt_daemon,
-          "Detach and run in the background", NULL },
-        { "foreground", 0, 0, G_OPTION_ARG_NONE, &opt_foreground,
-          "Stay in the foreground (the default)", NULL },
-        { "pid-file", 'p', 0, G_OPTION_ARG_FILENAME, &pid_file,
-          "Write the daemon's PID to FILE", "FILE" },
-        { "log-file", 'l', 0, G_OPTION_ARG_FILENAME, &log_file,
-          "Append log messages to FILE instead of stderr", "FILE" },
-        { "debug", 0, 0, G_OPTION_ARG_NONE, &opt_debug_flag,
-          "Log debug messages", NULL },
-        { "check-config", 0, 0, G_OPTION_ARG_NONE, &opt_check,
-          "Check the configuration and exit", NULL },
-        { "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version,
-          "Print the version and exit", NULL },
-        { NULL },
+        {"config", 'f', 0, G_OPTION_ARG_FILENAME, &config_path,
+         "Configuration file (default " UMBRA_CONF_DEFAULT ")", "FILE"},
+        {"daemon", 'd', 0, G_OPTION_ARG_NONE, &opt_daemon,
+         "Detach and run in the background", NULL},
+        {"foreground", 0, 0, G_OPTION_ARG_NONE, &opt_foreground,
+         "Stay in the foreground (the default)", NULL},
+        {"pid-file", 'p', 0, G_OPTION_ARG_FILENAME, &pid_file,
+         "Write the daemon's PID to FILE", "FILE"},
+        {"log-file", 'l', 0, G_OPTION_ARG_FILENAME, &log_file,
+         "Append log messages to FILE instead of stderr", "FILE"},
+        {"debug", 0, 0, G_OPTION_ARG_NONE, &opt_debug_flag,
+         "Log debug messages", NULL},
+        {"check-config", 0, 0, G_OPTION_ARG_NONE, &opt_check,
+         "Check the configuration and exit", NULL},
+        {"version", 'V', 0, G_OPTION_ARG_NONE, &opt_version,
+         "Print the version and exit", NULL},
+        {NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(
-        "- the umbra virtualization-layer manager daemon");
+    g_autoptr(GOptionContext) ctx =
+        g_option_context_new("- the umbra virtualization-layer manager daemon");
     g_autoptr(GError) err = NULL;
     g_autoptr(UmbraConfig) cfg = NULL;
     g_autoptr(TsdbStore) store = NULL;
@@ -183,12 +183,12 @@ main(int argc, char **argv)
     g_autoptr(RpcServer) server = NULL;
     g_autoptr(HookSock) hook = NULL;
     g_autofree char *store_dir = NULL;
-    Daemon d = { 0 };
+    Daemon d = {0};
 
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_summary(ctx, "Watches the domains of every "
-                                 "configured libvirt host and serves "
-                                 "umbractl.");
+                                      "configured libvirt host and serves "
+                                      "umbractl.");
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         fprintf(stderr, "umbrad: %s\n", err->message);
         fprintf(stderr, "Try 'umbrad --help'.\n");
@@ -209,13 +209,13 @@ main(int argc, char **argv)
     }
     if (opt_check) {
         printf("%s: OK (%u host(s) in %u cell(s), interval %" G_GINT64_FORMAT
-               " s)\n", config_path, cfg->hosts->len, cfg->cells->len,
-               cfg->interval_s);
+               " s)\n",
+               config_path, cfg->hosts->len, cfg->cells->len, cfg->interval_s);
         return 0;
     }
     if (log_file) {
-        log_fd = open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                      0640);
+        log_fd =
+            open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
         if (log_fd < 0) {
             fprintf(stderr, "umbrad: cannot open log file %s: %s\n", log_file,
                     g_strerror(errno));
@@ -241,8 +241,7 @@ main(int argc, char **argv)
     m = monitor_new(cfg, &sys_virt_libvirt_ops, store);
     disp = dispatch_new(m, cfg);
     server = rpc_server_new(cfg->socket_path, cfg->socket_group,
-                            dispatch_handle, dispatch_client_gone, disp,
-                            &err);
+                            dispatch_handle, dispatch_client_gone, disp, &err);
     if (!server) {
         fprintf(stderr, "umbrad: %s\n", err->message);
         return 2;
@@ -270,19 +269,19 @@ main(int argc, char **argv)
     g_timeout_add_seconds(SPOOL_EVERY_S, on_spool_timer, &d);
     g_timeout_add_seconds(MAINTAIN_EVERY_S, on_maintain_timer, &d);
 
-    monitor_post_event(m, umbra_event_new(EVENT_SOURCE_DAEMON, NULL, NULL,
-                                          NULL, "daemon-start",
-                                          UMBRA_VERSION));
+    monitor_post_event(m, umbra_event_new(EVENT_SOURCE_DAEMON, NULL, NULL, NULL,
+                                          "daemon-start", UMBRA_VERSION));
     g_message("umbrad %s started: %u host(s), interval %" G_GINT64_FORMAT
-              " s, store %s, socket %s", UMBRA_VERSION, cfg->hosts->len,
-              cfg->interval_s, cfg->store_path, cfg->socket_path);
+              " s, store %s, socket %s",
+              UMBRA_VERSION, cfg->hosts->len, cfg->interval_s, cfg->store_path,
+              cfg->socket_path);
     monitor_start(m);
     monitor_maintain(m);
     g_main_loop_run(d.loop);
 
     monitor_stop(m, 3000);
-    monitor_post_event(m, umbra_event_new(EVENT_SOURCE_DAEMON, NULL, NULL,
-                                          NULL, "daemon-stop", NULL));
+    monitor_post_event(m, umbra_event_new(EVENT_SOURCE_DAEMON, NULL, NULL, NULL,
+                                          "daemon-stop", NULL));
     monitor_maintain(m);
     g_clear_pointer(&hook, hooksock_free);
     g_clear_pointer(&server, rpc_server_free);

@@ -21,7 +21,9 @@
 #include "stats/rates.h"
 #include "util/clock.h"
 
+/* clang-format off */
 G_DEFINE_QUARK(umbra-monitor-error-quark, monitor_error)
+/* clang-format on */
 
 #define PENDING_MAX 200000
 #define EVENT_RING 1000
@@ -48,34 +50,34 @@ typedef struct HostWorker HostWorker;
 
 /* What one host last reported for one domain. */
 typedef struct {
-    DomRaw *raw;                /* last reading on this host */
-    DomSample *sample;          /* rates derived from it */
+    DomRaw *raw;       /* last reading on this host */
+    DomSample *sample; /* rates derived from it */
 } Presence;
 
 /* One domain, identified by UUID. */
 typedef struct {
-    char *uuid;                 /* key */
-    HostWorker *owner;          /* host it runs on, NULL if none */
-    DomSample *latest;          /* latest accepted sample */
-    bool gone;                  /* reported by no host any more */
+    char *uuid;        /* key */
+    HostWorker *owner; /* host it runs on, NULL if none */
+    DomSample *latest; /* latest accepted sample */
+    bool gone;         /* reported by no host any more */
 } DomTrack;
 
 struct HostWorker {
-    Monitor *m;                 /* back pointer */
-    guint idx;                  /* index in cfg->hosts */
-    const ConfigHost *conf;     /* borrowed from the config */
-    GThread *thread;            /* the worker */
+    Monitor *m;             /* back pointer */
+    guint idx;              /* index in cfg->hosts */
+    const ConfigHost *conf; /* borrowed from the config */
+    GThread *thread;        /* the worker */
 
     /* Shared with the worker and the event thread, under lock. */
     GMutex lock;
     GCond cond;
-    bool stop;                  /* asked to stop */
-    bool dead;                  /* close callback fired */
-    bool exited;                /* worker returned */
+    bool stop;   /* asked to stop */
+    bool dead;   /* close callback fired */
+    bool exited; /* worker returned */
 
     /* Main thread only. */
     HostState state;
-    bool attempted;             /* a first connection attempt finished */
+    bool attempted; /* a first connection attempt finished */
     char *hostname;
     char *last_error;
     int64_t connected_since;
@@ -85,7 +87,7 @@ struct HostWorker {
     HostRaw prev_host;
     bool has_prev_host;
     HostSample *latest;
-    GHashTable *present;        /* uuid -> Presence* */
+    GHashTable *present; /* uuid -> Presence* */
 };
 
 typedef struct {
@@ -102,23 +104,23 @@ typedef enum {
 
 typedef struct {
     PendingKind kind;
-    gpointer item;              /* DomSample*, HostSample*, UmbraEvent* */
+    gpointer item; /* DomSample*, HostSample*, UmbraEvent* */
 } Pending;
 
 struct Monitor {
     const UmbraConfig *cfg;
     const SysVirtOps *ops;
     TsdbStore *store;
-    GMainContext *ctx;          /* where results are delivered */
-    GPtrArray *workers;         /* HostWorker* */
-    GHashTable *domains;        /* uuid -> DomTrack* */
-    GArray *subscribers;        /* Subscriber */
+    GMainContext *ctx;   /* where results are delivered */
+    GPtrArray *workers;  /* HostWorker* */
+    GHashTable *domains; /* uuid -> DomTrack* */
+    GArray *subscribers; /* Subscriber */
     guint next_sub_id;
-    GQueue pending;             /* Pending*, oldest first */
-    GQueue recent;              /* UmbraEvent*, last EVENT_RING events */
-    int64_t next_mem_event_id;  /* event ids when there is no store */
+    GQueue pending;            /* Pending*, oldest first */
+    GQueue recent;             /* UmbraEvent*, last EVENT_RING events */
+    int64_t next_mem_event_id; /* event ids when there is no store */
     MonitorCounters counters;
-    gint alive_workers;         /* atomic */
+    gint alive_workers; /* atomic */
     GMutex exit_lock;
     GCond exit_cond;
 };
@@ -135,7 +137,7 @@ typedef struct {
 
 typedef struct {
     HostWorker *w;
-    GPtrArray *raws;            /* DomRaw*, NULL if the call failed */
+    GPtrArray *raws; /* DomRaw*, NULL if the call failed */
     HostRaw host;
     bool host_ok;
     char *error;
@@ -207,8 +209,8 @@ monitor_new(const UmbraConfig *cfg, const SysVirtOps *ops, TsdbStore *store)
     m->ops = ops;
     m->store = store;
     m->workers = g_ptr_array_new();
-    m->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                       dom_track_free);
+    m->domains =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, dom_track_free);
     m->subscribers = g_array_new(FALSE, TRUE, sizeof(Subscriber));
     m->next_sub_id = 1;
     g_queue_init(&m->pending);
@@ -360,8 +362,8 @@ worker_main(gpointer data)
             g_mutex_unlock(&w->lock);
             conn = ops->open(w->conf->uri, cfg->keepalive_interval_s,
                              cfg->keepalive_count, &err);
-            if (conn && !ops->watch(conn, worker_event_cb, worker_close_cb,
-                                    w, &err)) {
+            if (conn &&
+                !ops->watch(conn, worker_event_cb, worker_close_cb, w, &err)) {
                 ops->close(conn);
                 conn = NULL;
             }
@@ -374,8 +376,8 @@ worker_main(gpointer data)
                 g_mutex_lock(&w->lock);
                 w->dead = false;
                 g_mutex_unlock(&w->lock);
-                backoff = MIN(backoff * 2,
-                              cfg->reconnect_max_s * UTIL_USEC_PER_SEC);
+                backoff =
+                    MIN(backoff * 2, cfg->reconnect_max_s * UTIL_USEC_PER_SEC);
                 continue;
             } else {
                 g_autofree char *hostname = ops->hostname(conn, NULL);
@@ -600,17 +602,16 @@ flush_pending(Monitor *m)
     }
     return;
 
- fail:
-    {
-        static int64_t last_warn;
-        int64_t now = util_clock_mono();
+fail : {
+    static int64_t last_warn;
+    int64_t now = util_clock_mono();
 
-        if (now - last_warn > 60 * UTIL_USEC_PER_SEC) {
-            last_warn = now;
-            g_message("store write failed, %u rows kept in memory: %s",
-                      m->pending.length, err ? err->message : "unknown");
-        }
+    if (now - last_warn > 60 * UTIL_USEC_PER_SEC) {
+        last_warn = now;
+        g_message("store write failed, %u rows kept in memory: %s",
+                  m->pending.length, err ? err->message : "unknown");
     }
+}
 }
 
 /* ---- main thread: events ---- */
@@ -690,11 +691,11 @@ apply_state(gpointer data)
         w->connected_since = util_clock_wall();
         w->has_prev_host = false;
         post_daemon_event(m, w, NULL, NULL,
-                          w->connects++ ? "host-reconnected" :
-                          "host-connected", w->conf->uri);
+                          w->connects++ ? "host-reconnected" : "host-connected",
+                          w->conf->uri);
     } else if (msg->state == HOST_STATE_BACKOFF) {
         bool changed = !w->last_error || !msg->error ||
-            strcmp(w->last_error, msg->error) != 0;
+                       strcmp(w->last_error, msg->error) != 0;
 
         g_free(w->last_error);
         w->last_error = g_steal_pointer(&msg->error);
@@ -731,8 +732,9 @@ accept_sample(Monitor *m, DomTrack *t, HostWorker *w, const DomSample *s)
 {
     /* The host it last ran on: the owner, or (after a release) the host
      * of the latest sample. */
-    const char *from = t->owner ? t->owner->conf->name :
-        t->latest ? t->latest->host : NULL;
+    const char *from = t->owner    ? t->owner->conf->name
+                       : t->latest ? t->latest->host
+                                   : NULL;
 
     if (from && strcmp(from, w->conf->name) != 0) {
         g_autofree char *detail =
@@ -819,12 +821,12 @@ apply_round(gpointer data)
             accept = true;
         } else if (raw->state == DOM_STATE_RUNNING) {
             accept = !t->latest || t->latest->state != DOM_STATE_RUNNING ||
-                track_owner_stale(m, t);
+                     track_owner_stale(m, t);
         } else {
             /* Not running here and another host has it (e.g. the paused
              * target of a live migration, or a stale definition). */
-            accept = track_owner_stale(m, t) && (!t->latest ||
-                t->latest->state != DOM_STATE_RUNNING);
+            accept = track_owner_stale(m, t) &&
+                     (!t->latest || t->latest->state != DOM_STATE_RUNNING);
         }
         if (accept) {
             accept_sample(m, t, w, pr->sample);
@@ -936,7 +938,7 @@ monitor_list_domains(Monitor *m, const char *host, const char *cell,
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         DomTrack *t = value;
         bool active = t->latest && !t->gone && t->owner &&
-            t->owner->state == HOST_STATE_CONNECTED;
+                      t->owner->state == HOST_STATE_CONNECTED;
 
         if (!t->latest || (!active && !inactive)) {
             continue;
@@ -1020,16 +1022,15 @@ monitor_find_domain(Monitor *m, const char *name_or_uuid, GError **error)
     if (best) {
         return dom_sample_copy(best->latest);
     }
-    if (m->store && tsdb_store_find_domain(m->store, name_or_uuid, &uuid,
-                                           &name, &err)) {
-        g_autoptr(GPtrArray) hist =
-            tsdb_store_dom_history(m->store, uuid,
-                                   util_clock_wall() - 86400 *
-                                   UTIL_USEC_PER_SEC, 100000, NULL);
+    if (m->store &&
+        tsdb_store_find_domain(m->store, name_or_uuid, &uuid, &name, &err)) {
+        g_autoptr(GPtrArray) hist = tsdb_store_dom_history(
+            m->store, uuid, util_clock_wall() - 86400 * UTIL_USEC_PER_SEC,
+            100000, NULL);
 
         if (hist && hist->len > 0) {
-            DomSample *s = dom_sample_copy(g_ptr_array_index(hist,
-                                                             hist->len - 1));
+            DomSample *s =
+                dom_sample_copy(g_ptr_array_index(hist, hist->len - 1));
             return s;
         }
     }
@@ -1046,14 +1047,12 @@ monitor_domain_history(Monitor *m, const char *uuid, int64_t seconds,
     GPtrArray *out;
 
     if (!m->store) {
-        return g_ptr_array_new_with_free_func(
-            (GDestroyNotify) dom_sample_free);
+        return g_ptr_array_new_with_free_func((GDestroyNotify) dom_sample_free);
     }
     flush_pending(m);
-    out = tsdb_store_dom_history(m->store, uuid,
-                                 util_clock_wall() -
-                                 seconds * UTIL_USEC_PER_SEC,
-                                 max_points, &err);
+    out = tsdb_store_dom_history(
+        m->store, uuid, util_clock_wall() - seconds * UTIL_USEC_PER_SEC,
+        max_points, &err);
     if (!out) {
         g_set_error(error, MONITOR_ERROR, MONITOR_ERROR_STORE,
                     "cannot read history: %s", err->message);
@@ -1189,7 +1188,7 @@ monitor_maintain(Monitor *m)
         return;
     }
     for (int i = 0; i < 20; i++) {
-        TsdbMaintainStats st = { 0 };
+        TsdbMaintainStats st = {0};
 
         if (!tsdb_store_maintain(m->store, util_clock_wall(),
                                  m->cfg->retention_raw_s,
@@ -1207,7 +1206,7 @@ monitor_maintain(Monitor *m)
 guint
 monitor_subscribe(Monitor *m, MonitorEventFunc func, gpointer data)
 {
-    Subscriber s = { func, data, m->next_sub_id++ };
+    Subscriber s = {func, data, m->next_sub_id++};
 
     g_array_append_val(m->subscribers, s);
     return s.id;
@@ -1245,8 +1244,7 @@ monitor_get_counters(Monitor *m, MonitorCounters *ret)
 /* ---- test entry points (monitorpriv.h) ---- */
 
 void
-monitor_test_round(Monitor *m, guint idx, GPtrArray *raws,
-                   const HostRaw *host)
+monitor_test_round(Monitor *m, guint idx, GPtrArray *raws, const HostRaw *host)
 {
     RoundMsg *r = g_new0(RoundMsg, 1);
 

@@ -38,34 +38,36 @@ typedef enum {
     MONITOR_ERROR_LAST
 } MonitorErrorCode;
 
-#define HOST_STATES(X)              \
-    X(CONNECTING, "connecting")     \
-    X(CONNECTED, "connected")       \
+#define HOST_STATES(X)                                                         \
+    X(CONNECTING, "connecting")                                                \
+    X(CONNECTED, "connected")                                                  \
     X(BACKOFF, "backoff")
 
+/* clang-format off */
 typedef enum {
 #define X(NAME, STR) HOST_STATE_##NAME,
     HOST_STATES(X)
 #undef X
     HOST_STATE_LAST
 } HostState;
+/* clang-format on */
 
 const char *host_state_to_string(HostState state);
 
 /* A snapshot of one host, for queries (all fields owned). */
 typedef struct {
-    char *name;                 /* host name from the config */
-    char *uri;                  /* libvirt URI */
-    char *cell;                 /* its cell */
-    HostState state;            /* connection state */
-    char *hostname;             /* hypervisor hostname, NULL if unknown */
-    char *last_error;           /* last connection error, may be NULL */
-    int64_t connected_since;    /* wall us, 0 if not connected */
-    int64_t retry_at;           /* wall us of next attempt in backoff */
-    unsigned reconnects;        /* successful connections after the first */
-    int64_t last_sample;        /* wall us of the last round, 0 if none */
-    unsigned domains;           /* domains it owns (active) */
-    HostSample *latest;         /* latest host sample, may be NULL */
+    char *name;              /* host name from the config */
+    char *uri;               /* libvirt URI */
+    char *cell;              /* its cell */
+    HostState state;         /* connection state */
+    char *hostname;          /* hypervisor hostname, NULL if unknown */
+    char *last_error;        /* last connection error, may be NULL */
+    int64_t connected_since; /* wall us, 0 if not connected */
+    int64_t retry_at;        /* wall us of next attempt in backoff */
+    unsigned reconnects;     /* successful connections after the first */
+    int64_t last_sample;     /* wall us of the last round, 0 if none */
+    unsigned domains;        /* domains it owns (active) */
+    HostSample *latest;      /* latest host sample, may be NULL */
 } MonitorHost;
 
 void monitor_host_free(MonitorHost *h);
@@ -105,9 +107,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Monitor, monitor_free)
  * Returns: (transfer full) DomSample* copies sorted by cell, host, name,
  * or NULL with MONITOR_ERROR_UNKNOWN_HOST/CELL.
  */
-GPtrArray *monitor_list_domains(Monitor *m, const char *host,
-                                const char *cell, bool inactive,
-                                GError **error);
+GPtrArray *monitor_list_domains(Monitor *m, const char *host, const char *cell,
+                                bool inactive, GError **error);
 
 /* Returns: (transfer full) MonitorHost* of every host, config order. */
 GPtrArray *monitor_list_hosts(Monitor *m);
@@ -124,9 +125,8 @@ DomSample *monitor_find_domain(Monitor *m, const char *name_or_uuid,
                                GError **error);
 
 /* Returns: (transfer full) stored history (DomSample*), oldest first. */
-GPtrArray *monitor_domain_history(Monitor *m, const char *uuid,
-                                  int64_t seconds, guint max_points,
-                                  GError **error);
+GPtrArray *monitor_domain_history(Monitor *m, const char *uuid, int64_t seconds,
+                                  guint max_points, GError **error);
 
 /* Returns: (transfer full) events (UmbraEvent*) oldest first. */
 GPtrArray *monitor_events(Monitor *m, int64_t since_id, const char *uuid,
@@ -163,11 +163,11 @@ void monitor_unsubscribe(Monitor *m, guint id);
 
 /* Counters for "hello". */
 typedef struct {
-    uint64_t rounds;            /* host rounds applied */
-    uint64_t samples_written;   /* domain samples stored */
-    uint64_t samples_pending;   /* waiting for the store (e.g. disk full) */
-    uint64_t samples_dropped;   /* dropped when the pending queue was full */
-    unsigned domains;           /* domains known and active */
+    uint64_t rounds;          /* host rounds applied */
+    uint64_t samples_written; /* domain samples stored */
+    uint64_t samples_pending; /* waiting for the store (e.g. disk full) */
+    uint64_t samples_dropped; /* dropped when the pending queue was full */
+    unsigned domains;         /* domains known and active */
 } MonitorCounters;
 
 void monitor_get_counters(Monitor *m, MonitorCounters *ret);

@@ -16,7 +16,9 @@
 
 #include "util/strutil.h"
 
+/* clang-format off */
 G_DEFINE_QUARK(umbra-config-error-quark, config_error)
+/* clang-format on */
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
@@ -156,12 +158,12 @@ parse_range(const char *val, int64_t lo, int64_t hi, bool duration,
     return true;
 }
 
-#define ERR(code, ...)                                              \
-    do {                                                            \
-        g_autofree char *msg_ = g_strdup_printf(__VA_ARGS__);       \
-        g_set_error(error, CONFIG_ERROR, code, "%s:%d: %s", path,   \
-                    lineno, msg_);                                  \
-        return false;                                               \
+#define ERR(code, ...)                                                         \
+    do {                                                                       \
+        g_autofree char *msg_ = g_strdup_printf(__VA_ARGS__);                  \
+        g_set_error(error, CONFIG_ERROR, code, "%s:%d: %s", path, lineno,      \
+                    msg_);                                                     \
+        return false;                                                          \
     } while (0)
 
 static bool
@@ -172,16 +174,19 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
 
     if (strcmp(key, "interval") == 0) {
         if (!parse_range(val, 1, 3600, true, &v)) {
-            ERR(CONFIG_ERROR_VALUE, "key 'interval': '%s' is not a duration "
-                "between 1s and 3600s", val);
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'interval': '%s' is not a duration "
+                "between 1s and 3600s",
+                val);
         }
         cfg->interval_s = v;
     } else if (strcmp(key, "store") == 0 || strcmp(key, "socket") == 0 ||
                strcmp(key, "hook_socket") == 0 ||
                strcmp(key, "spool_dir") == 0) {
-        char **dst = key[0] == 'h' ? &cfg->hook_socket_path :
-            key[1] == 'p' ? &cfg->spool_dir :
-            key[1] == 't' ? &cfg->store_path : &cfg->socket_path;
+        char **dst = key[0] == 'h'   ? &cfg->hook_socket_path
+                     : key[1] == 'p' ? &cfg->spool_dir
+                     : key[1] == 't' ? &cfg->store_path
+                                     : &cfg->socket_path;
 
         if (!g_path_is_absolute(val)) {
             ERR(CONFIG_ERROR_VALUE, "key '%s': '%s' is not an absolute path",
@@ -199,8 +204,10 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
                strcmp(key, "retention_5m") == 0 ||
                strcmp(key, "retention_events") == 0) {
         if (!parse_range(val, 600, 3650 * 86400LL, true, &v)) {
-            ERR(CONFIG_ERROR_VALUE, "key '%s': '%s' is not a duration "
-                "between 10m and 3650d", key, val);
+            ERR(CONFIG_ERROR_VALUE,
+                "key '%s': '%s' is not a duration "
+                "between 10m and 3650d",
+                key, val);
         }
         if (strcmp(key, "retention_raw") == 0) {
             cfg->retention_raw_s = v;
@@ -211,21 +218,27 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
         }
     } else if (strcmp(key, "keepalive_interval") == 0) {
         if (!parse_range(val, 1, 600, true, &v)) {
-            ERR(CONFIG_ERROR_VALUE, "key '%s': '%s' is not between 1 and 600 "
-                "seconds", key, val);
+            ERR(CONFIG_ERROR_VALUE,
+                "key '%s': '%s' is not between 1 and 600 "
+                "seconds",
+                key, val);
         }
         cfg->keepalive_interval_s = (int) v;
     } else if (strcmp(key, "keepalive_count") == 0) {
         if (!parse_range(val, 1, 100, false, &v)) {
-            ERR(CONFIG_ERROR_VALUE, "key '%s': '%s' is not an integer between "
-                "1 and 100", key, val);
+            ERR(CONFIG_ERROR_VALUE,
+                "key '%s': '%s' is not an integer between "
+                "1 and 100",
+                key, val);
         }
         cfg->keepalive_count = (int) v;
     } else if (strcmp(key, "reconnect_min") == 0 ||
                strcmp(key, "reconnect_max") == 0) {
         if (!parse_range(val, 1, 3600, true, &v)) {
-            ERR(CONFIG_ERROR_VALUE, "key '%s': '%s' is not a duration between "
-                "1s and 3600s", key, val);
+            ERR(CONFIG_ERROR_VALUE,
+                "key '%s': '%s' is not a duration between "
+                "1s and 3600s",
+                key, val);
         }
         if (strcmp(key, "reconnect_min") == 0) {
             cfg->reconnect_min_s = v;
@@ -233,11 +246,13 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
             cfg->reconnect_max_s = v;
         }
     } else {
-        ERR(CONFIG_ERROR_UNKNOWN, "key '%s': unknown key in section [umbrad] "
+        ERR(CONFIG_ERROR_UNKNOWN,
+            "key '%s': unknown key in section [umbrad] "
             "(known: interval, store, socket, socket_group, hook_socket, "
             "spool_dir, retention_raw, retention_5m, retention_events, "
             "keepalive_interval, keepalive_count, reconnect_min, "
-            "reconnect_max)", key);
+            "reconnect_max)",
+            key);
     }
     return true;
 }
@@ -248,21 +263,27 @@ config_set_host(ConfigHost *h, const char *path, int lineno, const char *key,
 {
     if (strcmp(key, "uri") == 0) {
         if (!strstr(val, "://") && !g_str_has_suffix(val, ":///system")) {
-            ERR(CONFIG_ERROR_VALUE, "key 'uri': '%s' is not a libvirt URI "
-                "(e.g. qemu+tcp://10.0.0.1/system)", val);
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'uri': '%s' is not a libvirt URI "
+                "(e.g. qemu+tcp://10.0.0.1/system)",
+                val);
         }
         g_free(h->uri);
         h->uri = g_strdup(val);
     } else if (strcmp(key, "cell") == 0) {
         if (!valid_name(val)) {
-            ERR(CONFIG_ERROR_VALUE, "key 'cell': '%s' is not a valid cell "
-                "name (letters, digits, '.', '-', '_')", val);
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'cell': '%s' is not a valid cell "
+                "name (letters, digits, '.', '-', '_')",
+                val);
         }
         g_free(h->cell);
         h->cell = g_strdup(val);
     } else {
-        ERR(CONFIG_ERROR_UNKNOWN, "key '%s': unknown key in section "
-            "[host:%s] (known: uri, cell)", key, h->name);
+        ERR(CONFIG_ERROR_UNKNOWN,
+            "key '%s': unknown key in section "
+            "[host:%s] (known: uri, cell)",
+            key, h->name);
     }
     return true;
 }
@@ -275,8 +296,10 @@ config_set_cell(ConfigCell *c, const char *path, int lineno, const char *key,
         g_free(c->description);
         c->description = g_strdup(val);
     } else {
-        ERR(CONFIG_ERROR_UNKNOWN, "key '%s': unknown key in section "
-            "[cell:%s] (known: description)", key, c->name);
+        ERR(CONFIG_ERROR_UNKNOWN,
+            "key '%s': unknown key in section "
+            "[cell:%s] (known: description)",
+            key, c->name);
     }
     return true;
 }
@@ -288,15 +311,17 @@ config_check(UmbraConfig *cfg, const char *path, GError **error)
 
     if (cfg->hosts->len == 0) {
         ERR(CONFIG_ERROR_INCONSISTENT, "no [host:NAME] section: umbrad needs "
-            "at least one host to watch");
+                                       "at least one host to watch");
     }
     for (guint i = 0; i < cfg->hosts->len; i++) {
         ConfigHost *h = g_ptr_array_index(cfg->hosts, i);
 
         lineno = h->line;
         if (!h->uri) {
-            ERR(CONFIG_ERROR_INCONSISTENT, "key 'uri': missing in section "
-                "[host:%s]", h->name);
+            ERR(CONFIG_ERROR_INCONSISTENT,
+                "key 'uri': missing in section "
+                "[host:%s]",
+                h->name);
         }
         if (!h->cell) {
             h->cell = g_strdup("default");
@@ -306,24 +331,25 @@ config_check(UmbraConfig *cfg, const char *path, GError **error)
             ConfigHost *o = g_ptr_array_index(cfg->hosts, j);
 
             if (strcmp(o->uri, h->uri) == 0) {
-                ERR(CONFIG_ERROR_INCONSISTENT, "key 'uri': host '%s' has the "
-                    "same URI as host '%s' (line %d)", h->name, o->name,
-                    o->line);
+                ERR(CONFIG_ERROR_INCONSISTENT,
+                    "key 'uri': host '%s' has the "
+                    "same URI as host '%s' (line %d)",
+                    h->name, o->name, o->line);
             }
         }
     }
     lineno = 0;
     if (cfg->reconnect_min_s > cfg->reconnect_max_s) {
         ERR(CONFIG_ERROR_INCONSISTENT, "key 'reconnect_min': larger than "
-            "reconnect_max");
+                                       "reconnect_max");
     }
     if (cfg->retention_5m_s < cfg->retention_raw_s) {
         ERR(CONFIG_ERROR_INCONSISTENT, "key 'retention_5m': shorter than "
-            "retention_raw");
+                                       "retention_raw");
     }
     if (strcmp(cfg->socket_path, cfg->hook_socket_path) == 0) {
         ERR(CONFIG_ERROR_INCONSISTENT, "key 'hook_socket': same path as "
-            "'socket'");
+                                       "'socket'");
     }
     return true;
 }
@@ -344,8 +370,7 @@ umbra_config_parse(const char *path, const char *buf, size_t len,
 
     if (len > CONFIG_MAX_BYTES) {
         g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_IO,
-                    "%s: file is larger than %d bytes", path,
-                    CONFIG_MAX_BYTES);
+                    "%s: file is larger than %d bytes", path, CONFIG_MAX_BYTES);
         return NULL;
     }
     if (memchr(buf, '\0', len) || !g_utf8_validate(buf, (gssize) len, NULL)) {
@@ -384,8 +409,8 @@ umbra_config_parse(const char *path, const char *buf, size_t len,
             sect_name = g_strdup(g_strstrip(line + 1));
             if (g_hash_table_contains(seen, sect_name)) {
                 g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX,
-                            "%s:%d: section [%s] appears twice", path,
-                            lineno, sect_name);
+                            "%s:%d: section [%s] appears twice", path, lineno,
+                            sect_name);
                 return NULL;
             }
             g_hash_table_add(seen, g_strdup(sect_name));
@@ -412,7 +437,8 @@ umbra_config_parse(const char *path, const char *buf, size_t len,
                 if (!valid_name(name)) {
                     g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
                                 "%s:%d: section [%s]: '%s' is not a valid "
-                                "cell name", path, lineno, sect_name, name);
+                                "cell name",
+                                path, lineno, sect_name, name);
                     return NULL;
                 }
                 kind = SECT_CELL;
@@ -420,8 +446,8 @@ umbra_config_parse(const char *path, const char *buf, size_t len,
             } else {
                 g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_UNKNOWN,
                             "%s:%d: unknown section [%s] (known: [umbrad], "
-                            "[cell:NAME], [host:NAME])", path, lineno,
-                            sect_name);
+                            "[cell:NAME], [host:NAME])",
+                            path, lineno, sect_name);
                 return NULL;
             }
             continue;
@@ -429,8 +455,7 @@ umbra_config_parse(const char *path, const char *buf, size_t len,
         eq = strchr(line, '=');
         if (!eq) {
             g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX,
-                        "%s:%d: '%s' is not 'key = value'", path, lineno,
-                        line);
+                        "%s:%d: '%s' is not 'key = value'", path, lineno, line);
             return NULL;
         }
         *eq = '\0';
@@ -443,8 +468,8 @@ umbra_config_parse(const char *path, const char *buf, size_t len,
         }
         if (kind == SECT_NONE) {
             g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX,
-                        "%s:%d: key '%s' is outside any section", path,
-                        lineno, key);
+                        "%s:%d: key '%s' is outside any section", path, lineno,
+                        key);
             return NULL;
         }
         if (!*val) {
@@ -455,8 +480,8 @@ umbra_config_parse(const char *path, const char *buf, size_t len,
         seen_key = g_strdup_printf("%s\n%s", sect_name, key);
         if (g_hash_table_contains(seen, seen_key)) {
             g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_SYNTAX,
-                        "%s:%d: key '%s' appears twice in [%s]", path,
-                        lineno, key, sect_name);
+                        "%s:%d: key '%s' appears twice in [%s]", path, lineno,
+                        key, sect_name);
             return NULL;
         }
         g_hash_table_add(seen, g_steal_pointer(&seen_key));

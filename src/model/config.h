@@ -21,24 +21,24 @@
 GQuark config_error_quark(void);
 
 typedef enum {
-    CONFIG_ERROR_IO,            /* the file cannot be read */
-    CONFIG_ERROR_SYNTAX,        /* a line is not a section or key = value */
-    CONFIG_ERROR_UNKNOWN,       /* unknown section or key */
-    CONFIG_ERROR_VALUE,         /* a value is out of range or malformed */
-    CONFIG_ERROR_INCONSISTENT,  /* values contradict each other */
+    CONFIG_ERROR_IO,           /* the file cannot be read */
+    CONFIG_ERROR_SYNTAX,       /* a line is not a section or key = value */
+    CONFIG_ERROR_UNKNOWN,      /* unknown section or key */
+    CONFIG_ERROR_VALUE,        /* a value is out of range or malformed */
+    CONFIG_ERROR_INCONSISTENT, /* values contradict each other */
     CONFIG_ERROR_LAST
 } ConfigErrorCode;
 
 typedef struct {
-    char *name;                 /* [host:NAME] */
-    char *uri;                  /* libvirt URI */
-    char *cell;                 /* cell name */
-    int line;                   /* line of the section header */
+    char *name; /* [host:NAME] */
+    char *uri;  /* libvirt URI */
+    char *cell; /* cell name */
+    int line;   /* line of the section header */
 } ConfigHost;
 
 typedef struct {
-    char *name;                 /* cell name */
-    char *description;          /* may be NULL */
+    char *name;        /* cell name */
+    char *description; /* may be NULL */
 } ConfigCell;
 
 typedef struct {
@@ -69,8 +69,8 @@ typedef struct {
  *
  * Returns: (transfer full) the configuration, or NULL with @error set.
  */
-UmbraConfig *umbra_config_parse(const char *path, const char *buf,
-                                size_t len, GError **error);
+UmbraConfig *umbra_config_parse(const char *path, const char *buf, size_t len,
+                                GError **error);
 
 /* Reads @path and parses it.  Returns: as umbra_config_parse(). */
 UmbraConfig *umbra_config_load(const char *path, GError **error);

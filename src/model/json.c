@@ -6,7 +6,9 @@
 #include <math.h>
 #include <string.h>
 
+/* clang-format off */
 G_DEFINE_QUARK(umbra-model-error-quark, model_error)
+/* clang-format on */
 
 json_object *
 model_json_double(double v)
@@ -82,10 +84,8 @@ dom_sample_to_json(const DomSample *s)
                            json_object_new_uint64(s->mem_max_kib));
     json_object_object_add(o, "blk_rd_bps", model_json_double(s->blk_rd_bps));
     json_object_object_add(o, "blk_wr_bps", model_json_double(s->blk_wr_bps));
-    json_object_object_add(o, "blk_rd_iops",
-                           model_json_double(s->blk_rd_iops));
-    json_object_object_add(o, "blk_wr_iops",
-                           model_json_double(s->blk_wr_iops));
+    json_object_object_add(o, "blk_rd_iops", model_json_double(s->blk_rd_iops));
+    json_object_object_add(o, "blk_wr_iops", model_json_double(s->blk_wr_iops));
     json_object_object_add(o, "net_rx_bps", model_json_double(s->net_rx_bps));
     json_object_object_add(o, "net_tx_bps", model_json_double(s->net_tx_bps));
     json_object_object_add(o, "net_rx_pps", model_json_double(s->net_rx_pps));

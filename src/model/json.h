@@ -15,9 +15,9 @@
 GQuark model_error_quark(void);
 
 typedef enum {
-    MODEL_ERROR_PARSE,          /* not JSON, or not an object */
-    MODEL_ERROR_INVALID,        /* a field is missing or of the wrong type */
-    MODEL_ERROR_TOO_LARGE,      /* a message exceeds the size limit */
+    MODEL_ERROR_PARSE,     /* not JSON, or not an object */
+    MODEL_ERROR_INVALID,   /* a field is missing or of the wrong type */
+    MODEL_ERROR_TOO_LARGE, /* a message exceeds the size limit */
     MODEL_ERROR_LAST
 } ModelErrorCode;
 

@@ -177,8 +177,8 @@ umbra_event_new(EventSource source, const char *host, const char *domain,
 UmbraEvent *
 umbra_event_copy(const UmbraEvent *ev)
 {
-    UmbraEvent *c = umbra_event_new(ev->source, ev->host, ev->domain,
-                                    ev->uuid, ev->type, ev->detail);
+    UmbraEvent *c = umbra_event_new(ev->source, ev->host, ev->domain, ev->uuid,
+                                    ev->type, ev->detail);
 
     c->id = ev->id;
     c->wall_us = ev->wall_us;

@@ -14,22 +14,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DOM_STATES(X)         \
-    X(NOSTATE, "nostate")     \
-    X(RUNNING, "running")     \
-    X(BLOCKED, "blocked")     \
-    X(PAUSED, "paused")       \
-    X(SHUTDOWN, "shutdown")   \
-    X(SHUTOFF, "shut off")    \
-    X(CRASHED, "crashed")     \
+#define DOM_STATES(X)                                                          \
+    X(NOSTATE, "nostate")                                                      \
+    X(RUNNING, "running")                                                      \
+    X(BLOCKED, "blocked")                                                      \
+    X(PAUSED, "paused")                                                        \
+    X(SHUTDOWN, "shutdown")                                                    \
+    X(SHUTOFF, "shut off")                                                     \
+    X(CRASHED, "crashed")                                                      \
     X(PMSUSPENDED, "pmsuspended")
 
+/* clang-format off */
 typedef enum {
 #define X(NAME, STR) DOM_STATE_##NAME,
     DOM_STATES(X)
 #undef X
     DOM_STATE_LAST
 } DomState;
+/* clang-format on */
 
 /* Returns: static name of @state ("running", ...); "unknown" if invalid. */
 const char *dom_state_to_string(DomState state);
@@ -38,33 +40,33 @@ int dom_state_from_string(const char *str);
 
 /* One domain's cumulative counters at one instant. */
 typedef struct {
-    char *uuid;                 /* libvirt UUID string, stable across hosts */
-    char *name;                 /* domain name */
-    DomState state;             /* state.state */
-    int reason;                 /* state.reason */
-    int64_t mono_us;            /* when it was read, monotonic */
-    int64_t wall_us;            /* when it was read, wall clock */
-    bool has_cpu;               /* cpu.time present */
-    uint64_t cpu_time_ns;       /* cpu.time: total guest+emulator CPU ns */
-    unsigned vcpus;             /* vcpu.current (0 if unknown) */
-    unsigned vcpus_max;         /* vcpu.maximum (0 if unknown) */
-    bool has_balloon;           /* balloon.current present */
-    uint64_t mem_current_kib;   /* balloon.current */
-    uint64_t mem_max_kib;       /* balloon.maximum */
-    int64_t mem_unused_kib;     /* balloon.unused, -1 if absent */
-    int64_t mem_available_kib;  /* balloon.available, -1 if absent */
-    int64_t mem_rss_kib;        /* balloon.rss, -1 if absent */
-    bool has_block;             /* any block.N.* present */
-    uint64_t rd_bytes;          /* sum over disks */
+    char *uuid;                /* libvirt UUID string, stable across hosts */
+    char *name;                /* domain name */
+    DomState state;            /* state.state */
+    int reason;                /* state.reason */
+    int64_t mono_us;           /* when it was read, monotonic */
+    int64_t wall_us;           /* when it was read, wall clock */
+    bool has_cpu;              /* cpu.time present */
+    uint64_t cpu_time_ns;      /* cpu.time: total guest+emulator CPU ns */
+    unsigned vcpus;            /* vcpu.current (0 if unknown) */
+    unsigned vcpus_max;        /* vcpu.maximum (0 if unknown) */
+    bool has_balloon;          /* balloon.current present */
+    uint64_t mem_current_kib;  /* balloon.current */
+    uint64_t mem_max_kib;      /* balloon.maximum */
+    int64_t mem_unused_kib;    /* balloon.unused, -1 if absent */
+    int64_t mem_available_kib; /* balloon.available, -1 if absent */
+    int64_t mem_rss_kib;       /* balloon.rss, -1 if absent */
+    bool has_block;            /* any block.N.* present */
+    uint64_t rd_bytes;         /* sum over disks */
     uint64_t wr_bytes;
     uint64_t rd_reqs;
     uint64_t wr_reqs;
-    bool has_net;               /* any net.N.* present */
-    uint64_t rx_bytes;          /* sum over interfaces */
+    bool has_net;      /* any net.N.* present */
+    uint64_t rx_bytes; /* sum over interfaces */
     uint64_t tx_bytes;
     uint64_t rx_pkts;
     uint64_t tx_pkts;
-    double dirty_mbps;          /* dirtyrate.megabytes_per_second, NaN if absent */
+    double dirty_mbps; /* dirtyrate.megabytes_per_second, NaN if absent */
 } DomRaw;
 
 DomRaw *dom_raw_new(void);
@@ -74,25 +76,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(DomRaw, dom_raw_free)
 
 /* One domain's derived rates over one sampling interval. */
 typedef struct {
-    char *uuid;                 /* domain UUID */
-    char *name;                 /* domain name */
-    char *host;                 /* host name from the config */
-    char *cell;                 /* cell of that host */
-    int64_t wall_us;            /* end of the interval, wall clock */
-    DomState state;             /* state at the end of the interval */
-    unsigned vcpus;             /* allocated vCPUs */
-    double cpu_pct;             /* % of allocated vCPUs; NaN if unknown */
-    uint64_t mem_used_kib;      /* memory used by the guest (see docs) */
-    uint64_t mem_max_kib;       /* memory allocated */
-    double blk_rd_bps;          /* block bytes/s read, all disks */
-    double blk_wr_bps;          /* block bytes/s written */
-    double blk_rd_iops;         /* block read requests/s */
-    double blk_wr_iops;         /* block write requests/s */
-    double net_rx_bps;          /* network bytes/s received, all NICs */
-    double net_tx_bps;          /* network bytes/s sent */
-    double net_rx_pps;          /* packets/s received */
-    double net_tx_pps;          /* packets/s sent */
-    double dirty_mbps;          /* dirty page rate MiB/s; NaN if unknown */
+    char *uuid;            /* domain UUID */
+    char *name;            /* domain name */
+    char *host;            /* host name from the config */
+    char *cell;            /* cell of that host */
+    int64_t wall_us;       /* end of the interval, wall clock */
+    DomState state;        /* state at the end of the interval */
+    unsigned vcpus;        /* allocated vCPUs */
+    double cpu_pct;        /* % of allocated vCPUs; NaN if unknown */
+    uint64_t mem_used_kib; /* memory used by the guest (see docs) */
+    uint64_t mem_max_kib;  /* memory allocated */
+    double blk_rd_bps;     /* block bytes/s read, all disks */
+    double blk_wr_bps;     /* block bytes/s written */
+    double blk_rd_iops;    /* block read requests/s */
+    double blk_wr_iops;    /* block write requests/s */
+    double net_rx_bps;     /* network bytes/s received, all NICs */
+    double net_tx_bps;     /* network bytes/s sent */
+    double net_rx_pps;     /* packets/s received */
+    double net_tx_pps;     /* packets/s sent */
+    double dirty_mbps;     /* dirty page rate MiB/s; NaN if unknown */
 } DomSample;
 
 DomSample *dom_sample_new(void);
@@ -102,25 +104,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(DomSample, dom_sample_free)
 
 /* One host's counters at one instant (virNodeGetCPUStats/MemoryStats). */
 typedef struct {
-    int64_t mono_us;            /* when it was read, monotonic */
-    int64_t wall_us;            /* when it was read, wall clock */
-    unsigned ncpus;             /* online CPUs */
-    uint64_t cpu_busy_ns;       /* kernel + user ns, all CPUs */
-    uint64_t cpu_total_ns;      /* busy + idle + iowait ns, all CPUs */
-    uint64_t mem_total_kib;     /* MemTotal */
-    uint64_t mem_avail_kib;     /* free + buffers + cached */
+    int64_t mono_us;        /* when it was read, monotonic */
+    int64_t wall_us;        /* when it was read, wall clock */
+    unsigned ncpus;         /* online CPUs */
+    uint64_t cpu_busy_ns;   /* kernel + user ns, all CPUs */
+    uint64_t cpu_total_ns;  /* busy + idle + iowait ns, all CPUs */
+    uint64_t mem_total_kib; /* MemTotal */
+    uint64_t mem_avail_kib; /* free + buffers + cached */
 } HostRaw;
 
 /* One host's derived sample. */
 typedef struct {
-    char *host;                 /* host name from the config */
-    char *cell;                 /* its cell */
-    int64_t wall_us;            /* end of interval */
-    unsigned ncpus;             /* online CPUs */
-    double cpu_pct;             /* busy % of all CPUs; NaN on first sample */
-    uint64_t mem_total_kib;     /* MemTotal */
-    uint64_t mem_avail_kib;     /* available memory */
-    unsigned domains;           /* domains seen in this sample */
+    char *host;             /* host name from the config */
+    char *cell;             /* its cell */
+    int64_t wall_us;        /* end of interval */
+    unsigned ncpus;         /* online CPUs */
+    double cpu_pct;         /* busy % of all CPUs; NaN on first sample */
+    uint64_t mem_total_kib; /* MemTotal */
+    uint64_t mem_avail_kib; /* available memory */
+    unsigned domains;       /* domains seen in this sample */
 } HostSample;
 
 HostSample *host_sample_new(void);
@@ -128,31 +130,33 @@ HostSample *host_sample_copy(const HostSample *s);
 void host_sample_free(HostSample *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HostSample, host_sample_free)
 
-#define EVENT_SOURCES(X)          \
-    X(LIBVIRT, "libvirt")         \
-    X(HOOK, "hook")               \
+#define EVENT_SOURCES(X)                                                       \
+    X(LIBVIRT, "libvirt")                                                      \
+    X(HOOK, "hook")                                                            \
     X(DAEMON, "umbrad")
 
+/* clang-format off */
 typedef enum {
 #define X(NAME, STR) EVENT_SOURCE_##NAME,
     EVENT_SOURCES(X)
 #undef X
     EVENT_SOURCE_LAST
 } EventSource;
+/* clang-format on */
 
 const char *event_source_to_string(EventSource src);
 int event_source_from_string(const char *str);
 
 /* One lifecycle or daemon event. */
 typedef struct {
-    int64_t id;                 /* store id, 0 until stored */
-    int64_t wall_us;            /* when it happened */
-    EventSource source;         /* who reported it */
-    char *host;                 /* host name from the config, may be NULL */
-    char *domain;               /* domain name, may be NULL */
-    char *uuid;                 /* domain UUID, may be NULL */
-    char *type;                 /* e.g. "started", "migrate", "host-down" */
-    char *detail;               /* free text, may be NULL */
+    int64_t id;         /* store id, 0 until stored */
+    int64_t wall_us;    /* when it happened */
+    EventSource source; /* who reported it */
+    char *host;         /* host name from the config, may be NULL */
+    char *domain;       /* domain name, may be NULL */
+    char *uuid;         /* domain UUID, may be NULL */
+    char *type;         /* e.g. "started", "migrate", "host-down" */
+    char *detail;       /* free text, may be NULL */
 } UmbraEvent;
 
 UmbraEvent *umbra_event_new(EventSource source, const char *host,

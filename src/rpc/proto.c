@@ -5,7 +5,9 @@
 
 #include <string.h>
 
+/* clang-format off */
 G_DEFINE_QUARK(umbra-rpc-error-quark, rpc_error)
+/* clang-format on */
 
 static const char *const rpc_error_names[] = {
 #define X(NAME, STR) STR,
@@ -85,8 +87,8 @@ rpc_request_parse(const char *line, size_t len, int64_t *ret_id,
     if (json_object_get_int64(v) != RPC_PROTOCOL_VERSION) {
         g_set_error(error, RPC_ERROR, RPC_ERROR_VERSION,
                     "protocol version %" G_GINT64_FORMAT " not supported "
-                    "(this umbrad speaks %d)", json_object_get_int64(v),
-                    RPC_PROTOCOL_VERSION);
+                    "(this umbrad speaks %d)",
+                    json_object_get_int64(v), RPC_PROTOCOL_VERSION);
         return NULL;
     }
     if (!json_object_object_get_ex(o, "method", &v) ||
@@ -137,9 +139,8 @@ rpc_reply_error(int64_t id, RpcErrorCode code, const char *message)
     g_autoptr(json_object) o = json_object_new_object();
     json_object *e = json_object_new_object();
 
-    json_object_object_add(e, "code",
-                           json_object_new_string(
-                               rpc_error_code_to_string(code)));
+    json_object_object_add(
+        e, "code", json_object_new_string(rpc_error_code_to_string(code)));
     json_object_object_add(e, "message",
                            json_object_new_string(message ? message : ""));
     json_object_object_add(o, "version",

@@ -16,26 +16,28 @@
 #define RPC_ERROR (rpc_error_quark())
 GQuark rpc_error_quark(void);
 
-#define RPC_ERRORS(X)                       \
-    X(PARSE, "parse")                       \
-    X(TOO_LARGE, "too-large")               \
-    X(VERSION, "version")                   \
-    X(BAD_REQUEST, "bad-request")           \
-    X(UNKNOWN_METHOD, "unknown-method")     \
-    X(UNKNOWN_DOMAIN, "unknown-domain")     \
-    X(UNKNOWN_HOST, "unknown-host")         \
-    X(UNKNOWN_CELL, "unknown-cell")         \
-    X(INTERNAL, "internal")                 \
-    X(CONNECT, "connect")                   \
-    X(IO, "io")                             \
+#define RPC_ERRORS(X)                                                          \
+    X(PARSE, "parse")                                                          \
+    X(TOO_LARGE, "too-large")                                                  \
+    X(VERSION, "version")                                                      \
+    X(BAD_REQUEST, "bad-request")                                              \
+    X(UNKNOWN_METHOD, "unknown-method")                                        \
+    X(UNKNOWN_DOMAIN, "unknown-domain")                                        \
+    X(UNKNOWN_HOST, "unknown-host")                                            \
+    X(UNKNOWN_CELL, "unknown-cell")                                            \
+    X(INTERNAL, "internal")                                                    \
+    X(CONNECT, "connect")                                                      \
+    X(IO, "io")                                                                \
     X(TIMEOUT, "timeout")
 
+/* clang-format off */
 typedef enum {
 #define X(NAME, STR) RPC_ERROR_##NAME,
     RPC_ERRORS(X)
 #undef X
     RPC_ERROR_LAST
 } RpcErrorCode;
+/* clang-format on */
 
 /* Returns: the wire name of @code ("unknown-domain", ...). */
 const char *rpc_error_code_to_string(RpcErrorCode code);

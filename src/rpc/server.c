@@ -17,25 +17,25 @@
 #include <unistd.h>
 
 struct RpcServer {
-    char *path;                 /* socket path */
-    GSocketService *service;    /* the listener */
+    char *path;              /* socket path */
+    GSocketService *service; /* the listener */
     RpcHandlerFunc handler;
     RpcClientGoneFunc gone;
     gpointer data;
-    GList *clients;             /* RpcServerClient* */
+    GList *clients; /* RpcServerClient* */
 };
 
 struct RpcServerClient {
-    gint ref;                   /* one for the list, one per pending op */
-    RpcServer *server;          /* NULL once the server is gone */
+    gint ref;          /* one for the list, one per pending op */
+    RpcServer *server; /* NULL once the server is gone */
     GSocketConnection *conn;
     GCancellable *cancel;
-    GString *inbuf;             /* bytes read, not yet a full line */
+    GString *inbuf; /* bytes read, not yet a full line */
     char readbuf[4096];
-    GQueue outq;                /* char* lines to write */
-    gsize out_bytes;            /* bytes queued */
-    bool writing;               /* a write is in flight */
-    bool closing;               /* close once the queue is drained */
+    GQueue outq;     /* char* lines to write */
+    gsize out_bytes; /* bytes queued */
+    bool writing;    /* a write is in flight */
+    bool closing;    /* close once the queue is drained */
     bool closed;
 };
 
@@ -93,7 +93,8 @@ rpc_server_client_send(RpcServerClient *c, const char *line)
     g_queue_push_tail(&c->outq, g_strdup(line));
     if (c->out_bytes > RPC_SERVER_MAX_QUEUE) {
         g_debug("rpc: dropping a client that does not read (%zu bytes "
-                "queued)", c->out_bytes);
+                "queued)",
+                c->out_bytes);
         client_close(c);
         return;
     }
@@ -135,9 +136,8 @@ client_write_next(RpcServerClient *c)
     c->out_bytes -= strlen(line);
     c->writing = true;
     g_output_stream_write_all_async(
-        g_io_stream_get_output_stream(G_IO_STREAM(c->conn)), line,
-        strlen(line), G_PRIORITY_DEFAULT, c->cancel, client_write_done,
-        client_ref(c));
+        g_io_stream_get_output_stream(G_IO_STREAM(c->conn)), line, strlen(line),
+        G_PRIORITY_DEFAULT, c->cancel, client_write_done, client_ref(c));
 }
 
 static void
@@ -160,9 +160,11 @@ client_dispatch(RpcServerClient *c, const char *line, size_t len)
     }
     result = s->handler(c, id, method, params, s->data, &err);
     if (!result && err) {
-        reply = rpc_reply_error(id, err->domain == RPC_ERROR ?
-                                (RpcErrorCode) err->code : RPC_ERROR_INTERNAL,
-                                err->message);
+        reply =
+            rpc_reply_error(id,
+                            err->domain == RPC_ERROR ? (RpcErrorCode) err->code
+                                                     : RPC_ERROR_INTERNAL,
+                            err->message);
     } else {
         reply = rpc_reply_result(id, result);
     }
@@ -223,8 +225,8 @@ client_read_more(RpcServerClient *c)
 }
 
 static gboolean
-on_incoming(GSocketService *service, GSocketConnection *conn,
-            GObject *source, gpointer data)
+on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source,
+            gpointer data)
 {
     RpcServer *s = data;
     RpcServerClient *c = g_new0(RpcServerClient, 1);
@@ -247,8 +249,7 @@ socket_in_use(const char *path)
     g_autoptr(GSocketClient) client = g_socket_client_new();
     g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
     g_autoptr(GSocketConnection) conn =
-        g_socket_client_connect(client, G_SOCKET_CONNECTABLE(addr), NULL,
-                                NULL);
+        g_socket_client_connect(client, G_SOCKET_CONNECTABLE(addr), NULL, NULL);
 
     return conn != NULL;
 }
@@ -265,8 +266,8 @@ rpc_server_new(const char *path, const char *group, RpcHandlerFunc handler,
     bool ok;
 
     if (g_mkdir_with_parents(dir, 0755) < 0) {
-        g_set_error(error, RPC_ERROR, RPC_ERROR_IO, "cannot create %s: %s",
-                    dir, g_strerror(errno));
+        g_set_error(error, RPC_ERROR, RPC_ERROR_IO, "cannot create %s: %s", dir,
+                    g_strerror(errno));
         return NULL;
     }
     if (g_file_test(path, G_FILE_TEST_EXISTS)) {
@@ -285,10 +286,9 @@ rpc_server_new(const char *path, const char *group, RpcHandlerFunc handler,
     s->service = g_socket_service_new();
     addr = g_unix_socket_address_new(path);
     old_mask = umask(0177);
-    ok = g_socket_listener_add_address(G_SOCKET_LISTENER(s->service), addr,
-                                       G_SOCKET_TYPE_STREAM,
-                                       G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL,
-                                       error);
+    ok = g_socket_listener_add_address(
+        G_SOCKET_LISTENER(s->service), addr, G_SOCKET_TYPE_STREAM,
+        G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, error);
     umask(old_mask);
     if (!ok) {
         g_prefix_error(error, "cannot listen on %s: ", path);

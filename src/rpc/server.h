@@ -28,9 +28,8 @@ typedef struct RpcServerClient RpcServerClient;
  * Returns: (transfer full) the result object, or NULL with @error set.
  */
 typedef json_object *(*RpcHandlerFunc)(RpcServerClient *client, int64_t id,
-                                       const char *method,
-                                       json_object *params, gpointer data,
-                                       GError **error);
+                                       const char *method, json_object *params,
+                                       gpointer data, GError **error);
 /* Called once when a client disconnects. */
 typedef void (*RpcClientGoneFunc)(RpcServerClient *client, gpointer data);
 

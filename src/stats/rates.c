@@ -18,14 +18,13 @@ rate(uint64_t a, uint64_t b, double secs, bool *ok)
 static uint64_t
 dom_mem_used(const DomRaw *r)
 {
-    if (r->mem_unused_kib >= 0 && (uint64_t) r->mem_unused_kib <=
-        r->mem_current_kib) {
+    if (r->mem_unused_kib >= 0 &&
+        (uint64_t) r->mem_unused_kib <= r->mem_current_kib) {
         return r->mem_current_kib - (uint64_t) r->mem_unused_kib;
     }
     if (r->mem_rss_kib > 0) {
         uint64_t rss = (uint64_t) r->mem_rss_kib;
-        uint64_t cap = r->mem_current_kib ? r->mem_current_kib :
-            r->mem_max_kib;
+        uint64_t cap = r->mem_current_kib ? r->mem_current_kib : r->mem_max_kib;
 
         return (cap && rss > cap) ? cap : rss;
     }
@@ -44,8 +43,8 @@ stats_rates_derive_dom(const DomRaw *prev, const DomRaw *cur, DomSample *ret)
     ret->wall_us = cur->wall_us;
     ret->state = cur->state;
     ret->vcpus = cur->vcpus;
-    ret->mem_max_kib = cur->mem_max_kib ? cur->mem_max_kib :
-        cur->mem_current_kib;
+    ret->mem_max_kib =
+        cur->mem_max_kib ? cur->mem_max_kib : cur->mem_current_kib;
     ret->mem_used_kib = dom_mem_used(cur);
     ret->dirty_mbps = cur->dirty_mbps;
     ret->cpu_pct = NAN;
@@ -115,6 +114,6 @@ stats_rates_derive_host(const HostRaw *prev, const HostRaw *cur,
         return false;
     }
     ret->cpu_pct = 100.0 * (double) (cur->cpu_busy_ns - prev->cpu_busy_ns) /
-        (double) (cur->cpu_total_ns - prev->cpu_total_ns);
+                   (double) (cur->cpu_total_ns - prev->cpu_total_ns);
     return true;
 }

@@ -23,16 +23,18 @@
 #include "util/autoptr.h"
 #include "util/clock.h"
 
+/* clang-format off */
 G_DEFINE_QUARK(umbra-sys-virt-error-quark, sys_virt_error)
+/* clang-format on */
 
 struct SysVirtConn {
-    virConnectPtr conn;         /* the libvirt connection */
-    char *uri;                  /* its URI, for messages */
-    int cb_ids[4];              /* domain event callback ids, -1 unused */
-    bool close_registered;      /* close callback registered */
-    SysVirtEventFunc ev_cb;     /* domain event sink */
-    SysVirtCloseFunc close_cb;  /* close sink */
-    gpointer user_data;         /* for both */
+    virConnectPtr conn;        /* the libvirt connection */
+    char *uri;                 /* its URI, for messages */
+    int cb_ids[4];             /* domain event callback ids, -1 unused */
+    bool close_registered;     /* close callback registered */
+    SysVirtEventFunc ev_cb;    /* domain event sink */
+    SysVirtCloseFunc close_cb; /* close sink */
+    gpointer user_data;        /* for both */
 };
 
 static void
@@ -178,15 +180,16 @@ sys_virt_fill_raw(const char *const *keys, const double *values, int nparams,
         const char *f = NULL;
         double v = values[i];
         /* Out-of-range doubles must not be cast (undefined behaviour). */
-        uint64_t u = !(v > 0) ? 0 : v >= 18446744073709551615.0 ?
-            UINT64_MAX : (uint64_t) v;
+        uint64_t u = !(v > 0)                      ? 0
+                     : v >= 18446744073709551615.0 ? UINT64_MAX
+                                                   : (uint64_t) v;
 
         if (!isfinite(v)) {
             continue;
         }
         if (strcmp(k, "state.state") == 0) {
-            r->state = (v >= 0 && v < DOM_STATE_LAST) ? (DomState) (int) v :
-                DOM_STATE_NOSTATE;
+            r->state = (v >= 0 && v < DOM_STATE_LAST) ? (DomState) (int) v
+                                                      : DOM_STATE_NOSTATE;
         } else if (strcmp(k, "state.reason") == 0) {
             r->reason = (v >= 0 && v < 1000) ? (int) v : 0;
         } else if (strcmp(k, "cpu.time") == 0) {
@@ -263,9 +266,9 @@ virt_domain_stats(SysVirtConn *c, GError **error)
 {
     virDomainStatsRecordPtr *records = NULL;
     unsigned stats = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL |
-        VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU |
-        VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK |
-        VIR_DOMAIN_STATS_DIRTYRATE;
+                     VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU |
+                     VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK |
+                     VIR_DOMAIN_STATS_DIRTYRATE;
     unsigned flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
     int64_t mono = util_clock_mono();
     int64_t wall = util_clock_wall();
@@ -274,8 +277,9 @@ virt_domain_stats(SysVirtConn *c, GError **error)
 
     n = virConnectGetAllDomainStats(c->conn, stats, &records, flags);
     if (n < 0) {
-        virt_set_error(error, virConnectIsAlive(c->conn) == 1 ?
-                       SYS_VIRT_ERROR_CALL : SYS_VIRT_ERROR_DEAD,
+        virt_set_error(error,
+                       virConnectIsAlive(c->conn) == 1 ? SYS_VIRT_ERROR_CALL
+                                                       : SYS_VIRT_ERROR_DEAD,
                        "cannot get domain stats");
         return NULL;
     }
@@ -322,7 +326,7 @@ virt_host_stats(SysVirtConn *c, HostRaw *ret, GError **error)
     int nparams = 0;
     g_autofree virNodeCPUStatsPtr cpu = NULL;
     g_autofree virNodeMemoryStatsPtr mem = NULL;
-    HostRaw r = { 0 };
+    HostRaw r = {0};
     uint64_t idle = 0;
     uint64_t freek = 0;
     uint64_t bufk = 0;
@@ -338,8 +342,9 @@ virt_host_stats(SysVirtConn *c, HostRaw *ret, GError **error)
     r.mem_total_kib = info.memory;
     /* Node CPU and memory counters are optional (not every driver has
      * them): without them the host's CPU % stays unknown. */
-    if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, NULL,
-                           &nparams, 0) == 0 && nparams > 0) {
+    if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, NULL, &nparams,
+                           0) == 0 &&
+        nparams > 0) {
         cpu = g_new0(virNodeCPUStats, nparams);
         if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, cpu,
                                &nparams, 0) < 0) {
@@ -360,10 +365,11 @@ virt_host_stats(SysVirtConn *c, HostRaw *ret, GError **error)
     r.cpu_total_ns = r.cpu_busy_ns + idle;
     nparams = 0;
     if (virNodeGetMemoryStats(c->conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, NULL,
-                              &nparams, 0) == 0 && nparams > 0) {
+                              &nparams, 0) == 0 &&
+        nparams > 0) {
         mem = g_new0(virNodeMemoryStats, nparams);
-        if (virNodeGetMemoryStats(c->conn, VIR_NODE_MEMORY_STATS_ALL_CELLS,
-                                  mem, &nparams, 0) < 0) {
+        if (virNodeGetMemoryStats(c->conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, mem,
+                                  &nparams, 0) < 0) {
             nparams = 0;
         }
     } else {
@@ -405,8 +411,8 @@ virt_start_dirtyrate(SysVirtConn *c, const char *uuid, int seconds,
 }
 
 static const char *const lifecycle_names[] = {
-    "defined", "undefined", "started", "suspended", "resumed",
-    "stopped", "shutdown", "pmsuspended", "crashed",
+    "defined", "undefined", "started",     "suspended", "resumed",
+    "stopped", "shutdown",  "pmsuspended", "crashed",
 };
 
 static const char *
@@ -416,23 +422,25 @@ lifecycle_detail(int event, int detail)
         "booted", "migrated", "restored", "from-snapshot", "wakeup",
     };
     static const char *const suspended[] = {
-        "paused", "migrated", "ioerror", "watchdog", "restored",
+        "paused",        "migrated",  "ioerror",  "watchdog",        "restored",
         "from-snapshot", "api-error", "postcopy", "postcopy-failed",
     };
     static const char *const resumed[] = {
-        "unpaused", "migrated", "from-snapshot", "postcopy",
-        "postcopy-failed",
+        "unpaused", "migrated", "from-snapshot", "postcopy", "postcopy-failed",
     };
     static const char *const stopped[] = {
-        "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
-        "from-snapshot",
+        "shutdown", "destroyed", "crashed",       "migrated",
+        "saved",    "failed",    "from-snapshot",
     };
     static const char *const defined[] = {
-        "added", "updated", "renamed", "from-snapshot",
+        "added",
+        "updated",
+        "renamed",
+        "from-snapshot",
     };
-    static const char *const undefined[] = { "removed", "renamed" };
-#define PICK(tbl)                                                          \
-    return (detail >= 0 && (size_t) detail < G_N_ELEMENTS(tbl)) ? tbl[detail] \
+    static const char *const undefined[] = {"removed", "renamed"};
+#define PICK(tbl)                                                              \
+    return (detail >= 0 && (size_t) detail < G_N_ELEMENTS(tbl)) ? tbl[detail]  \
                                                                 : NULL
     switch (event) {
     case VIR_DOMAIN_EVENT_STARTED:
@@ -470,9 +478,10 @@ static int
 virt_lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
                   void *opaque)
 {
-    const char *type = (event >= 0 &&
-                        (size_t) event < G_N_ELEMENTS(lifecycle_names)) ?
-        lifecycle_names[event] : "lifecycle";
+    const char *type =
+        (event >= 0 && (size_t) event < G_N_ELEMENTS(lifecycle_names))
+            ? lifecycle_names[event]
+            : "lifecycle";
     const char *d = lifecycle_detail(event, detail);
     g_autofree char *dbuf = d ? NULL : g_strdup_printf("detail-%d", detail);
 
@@ -485,18 +494,16 @@ virt_io_error_cb(virConnectPtr conn, virDomainPtr dom, const char *src_path,
                  const char *dev_alias, int action, const char *reason,
                  void *opaque)
 {
-    g_autofree char *detail = g_strdup_printf("dev=%s path=%s reason=%s",
-                                              dev_alias ? dev_alias : "-",
-                                              src_path ? src_path : "-",
-                                              reason ? reason : "-");
+    g_autofree char *detail =
+        g_strdup_printf("dev=%s path=%s reason=%s", dev_alias ? dev_alias : "-",
+                        src_path ? src_path : "-", reason ? reason : "-");
 
     virt_emit(opaque, dom, "io-error", detail);
     return 0;
 }
 
 static int
-virt_watchdog_cb(virConnectPtr conn, virDomainPtr dom, int action,
-                 void *opaque)
+virt_watchdog_cb(virConnectPtr conn, virDomainPtr dom, int action, void *opaque)
 {
     g_autofree char *detail = g_strdup_printf("action=%d", action);
 
@@ -516,10 +523,14 @@ virt_close_cb(virConnectPtr conn, int reason, void *opaque)
 {
     SysVirtConn *c = opaque;
     static const char *const reasons[] = {
-        "error", "end-of-file", "keepalive timeout", "client closed",
+        "error",
+        "end-of-file",
+        "keepalive timeout",
+        "client closed",
     };
-    const char *r = (reason >= 0 && (size_t) reason < G_N_ELEMENTS(reasons)) ?
-        reasons[reason] : "unknown";
+    const char *r = (reason >= 0 && (size_t) reason < G_N_ELEMENTS(reasons))
+                        ? reasons[reason]
+                        : "unknown";
 
     if (c->close_cb) {
         c->close_cb(r, c->user_data);

@@ -22,10 +22,10 @@
 GQuark sys_virt_error_quark(void);
 
 typedef enum {
-    SYS_VIRT_ERROR_CONNECT,     /* could not open the connection */
-    SYS_VIRT_ERROR_DEAD,        /* the connection broke */
-    SYS_VIRT_ERROR_CALL,        /* a libvirt call failed */
-    SYS_VIRT_ERROR_NO_DOMAIN,   /* no such domain */
+    SYS_VIRT_ERROR_CONNECT,   /* could not open the connection */
+    SYS_VIRT_ERROR_DEAD,      /* the connection broke */
+    SYS_VIRT_ERROR_CALL,      /* a libvirt call failed */
+    SYS_VIRT_ERROR_NO_DOMAIN, /* no such domain */
     SYS_VIRT_ERROR_LAST
 } SysVirtErrorCode;
 
@@ -57,8 +57,8 @@ typedef struct {
     /* Fills @ret with the host's CPU and memory counters. */
     bool (*host_stats)(SysVirtConn *conn, HostRaw *ret, GError **error);
     /* Starts a dirty-page-rate measurement of @seconds on @uuid. */
-    bool (*start_dirtyrate)(SysVirtConn *conn, const char *uuid,
-                            int seconds, GError **error);
+    bool (*start_dirtyrate)(SysVirtConn *conn, const char *uuid, int seconds,
+                            GError **error);
     /* Subscribes to domain events and to the connection closing. */
     bool (*watch)(SysVirtConn *conn, SysVirtEventFunc ev_cb,
                   SysVirtCloseFunc close_cb, gpointer user_data,

@@ -53,6 +53,7 @@ GQuark tsdb_error_quark(void);
     X(INVALID, "invalid")     /* bad argument or call out of sequence */    \
     X(FAILED, "failed")       /* any other SQLite failure */
 
+/* clang-format off */
 typedef enum {
 #define X(NAME, STR) TSDB_ERROR_##NAME,
     TSDB_ERRORS(X)

@@ -84,7 +84,7 @@ util_parse_duration(const char *str, int64_t *ret_seconds)
 char *
 util_format_kib(uint64_t kib)
 {
-    static const char *units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+    static const char *units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
     double v = (double) kib;
     size_t i = 0;
 
@@ -101,7 +101,7 @@ util_format_kib(uint64_t kib)
 char *
 util_format_rate(double bytes_per_sec)
 {
-    static const char *units[] = { "B/s", "KiB/s", "MiB/s", "GiB/s" };
+    static const char *units[] = {"B/s", "KiB/s", "MiB/s", "GiB/s"};
     double v = bytes_per_sec;
     size_t i = 0;
 

@@ -26,8 +26,8 @@
 #define HOSTS 4
 
 typedef struct {
-    GPtrArray *keys;            /* char* */
-    GArray *vals;               /* double */
+    GPtrArray *keys; /* char* */
+    GArray *vals;    /* double */
 } Rec;
 
 static long
@@ -50,7 +50,7 @@ cpu_seconds(void)
 
     getrusage(RUSAGE_SELF, &ru);
     return (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-        (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+           (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 /* Parses `virsh domstats --raw` output: "Domain: 'x'" then "  k=v". */
@@ -114,7 +114,7 @@ main(int argc, char **argv)
 
     if (argc < 2) {
         fprintf(stderr, "usage: bench-monitor RECORDING [DOMAINS] "
-                "[ROUNDS]\n");
+                        "[ROUNDS]\n");
         return 2;
     }
     recs = load_recording(argv[1]);
@@ -123,8 +123,10 @@ main(int argc, char **argv)
         return 2;
     }
     for (int h = 0; h < HOSTS; h++) {
-        g_string_append_printf(conf, "[host:b%d]\nuri = test+tcp://10.0.0.%d/"
-                               "default\ncell = c%d\n", h, h + 1, h % 2);
+        g_string_append_printf(conf,
+                               "[host:b%d]\nuri = test+tcp://10.0.0.%d/"
+                               "default\ncell = c%d\n",
+                               h, h + 1, h % 2);
     }
     cfg = umbra_config_parse("bench", conf->str, conf->len, NULL);
     store = tsdb_store_open(db, NULL);
@@ -146,15 +148,14 @@ main(int argc, char **argv)
         for (int h = 0; h < HOSTS; h++) {
             GPtrArray *raws =
                 g_ptr_array_new_with_free_func((GDestroyNotify) dom_raw_free);
-            HostRaw hr = { .ncpus = 32, .mem_total_kib = 1 << 26 };
+            HostRaw hr = {.ncpus = 32, .mem_total_kib = 1 << 26};
 
             for (int d = h; d < ndom; d += HOSTS) {
                 /* Round r of the recording, cycling, for domain d. */
-                Rec *rec = g_ptr_array_index(recs, (guint) ((d + r) %
-                                                            recs->len));
+                Rec *rec =
+                    g_ptr_array_index(recs, (guint) ((d + r) % recs->len));
                 g_autofree double *vals =
-                    g_memdup2(rec->vals->data, rec->vals->len *
-                              sizeof(double));
+                    g_memdup2(rec->vals->data, rec->vals->len * sizeof(double));
                 DomRaw *raw = dom_raw_new();
 
                 for (guint i = 0; i < rec->vals->len; i++) {
@@ -167,10 +168,9 @@ main(int argc, char **argv)
                         vals[i] += (double) r * 1e6 * (d % 7 + 1);
                     }
                 }
-                sys_virt_fill_raw((const char *const *) rec->keys->pdata,
-                                  vals, (int) rec->vals->len, raw);
-                raw->uuid = g_strdup_printf("00000000-0000-4000-8000-%012d",
-                                            d);
+                sys_virt_fill_raw((const char *const *) rec->keys->pdata, vals,
+                                  (int) rec->vals->len, raw);
+                raw->uuid = g_strdup_printf("00000000-0000-4000-8000-%012d", d);
                 raw->name = g_strdup_printf("vm%04d", d);
                 raw->mono_us = util_clock_mono();
                 raw->wall_us = util_clock_wall();
@@ -192,10 +192,9 @@ main(int argc, char **argv)
         double per_dom_kib = (double) (rss1 - rss0) / ndom;
 
         printf("bench-monitor: %d domains x %d rounds on %d hosts, "
-               "recording of %u domain records\n", ndom, rounds, HOSTS,
-               recs->len);
-        printf("%-34s %12s %12s %8s\n", "metric", "umbra", "target",
-               "ratio");
+               "recording of %u domain records\n",
+               ndom, rounds, HOSTS, recs->len);
+        printf("%-34s %12s %12s %8s\n", "metric", "umbra", "target", "ratio");
         printf("%-34s %12.4f %12.4f %8.2f\n", "CPU per domain-sample (ms)",
                per_sample_ms, 0.1, per_sample_ms / 0.1);
         printf("%-34s %12.1f %12.1f %8.2f\n", "RSS per domain (KiB)",

@@ -11,8 +11,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     GError *err = NULL;
-    UmbraConfig *cfg = umbra_config_parse("fuzz.conf", (const char *) data,
-                                          size, &err);
+    UmbraConfig *cfg =
+        umbra_config_parse("fuzz.conf", (const char *) data, size, &err);
 
     g_assert((cfg == NULL) == (err != NULL));
     umbra_config_free(cfg);

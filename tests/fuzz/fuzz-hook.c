@@ -12,8 +12,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     GError *err = NULL;
     char *host = NULL;
-    UmbraEvent *ev = model_hook_message_parse((const char *) data, size,
-                                              &host, &err);
+    UmbraEvent *ev =
+        model_hook_message_parse((const char *) data, size, &host, &err);
 
     if (ev) {
         g_assert(host && ev->domain && ev->type);

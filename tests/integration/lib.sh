@@ -6,6 +6,8 @@
 # and runs as root. Exit codes follow meson: 0 pass, 77 skip, other fail.
 # Every test starts its own umbrad with a fresh store in a temporary
 # directory and removes the guests it made.
+# Variables here are used by the tests that source this file.
+# shellcheck disable=SC2034
 set -eu
 
 it_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,7 +35,6 @@ it_fail() {
         echo "--- last lines of umbrad.log ---"
         tail -n 30 "$IT_DIR/umbrad.log"
     fi
-    IT_KEEP=1
     exit 1
 }
 

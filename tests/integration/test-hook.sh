@@ -49,7 +49,7 @@ it_log "umbrad up: hook ${up_ms} ms, destroy+start ${up_cycle} ms"
 # Frozen: the datagram queue fills or not, the hook must not wait.
 kill -STOP "$UMBRAD_PID"
 frozen_ms=0
-for i in $(seq 1 40); do
+for _ in $(seq 1 40); do
     t=$(time_hook release)
     [ "$t" -gt "$frozen_ms" ] && frozen_ms=$t
 done

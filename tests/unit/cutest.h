@@ -16,23 +16,23 @@ typedef struct {
     void (*func)(void);
 } CutestCase;
 
-#define CUTEST_MAIN(SUITE, CASES)                                          \
-    int main(void)                                                         \
-    {                                                                      \
-        CU_pSuite s;                                                       \
-        unsigned fails;                                                    \
-        if (CU_initialize_registry() != CUE_SUCCESS) {                     \
-            return 2;                                                      \
-        }                                                                  \
-        s = CU_add_suite(SUITE, NULL, NULL);                               \
-        for (size_t i = 0; i < G_N_ELEMENTS(CASES); i++) {                 \
-            CU_add_test(s, CASES[i].name, CASES[i].func);                  \
-        }                                                                  \
-        CU_basic_set_mode(CU_BRM_VERBOSE);                                 \
-        CU_basic_run_tests();                                              \
-        fails = CU_get_number_of_failures();                               \
-        CU_cleanup_registry();                                             \
-        return fails > 0 ? 1 : 0;                                          \
+#define CUTEST_MAIN(SUITE, CASES)                                              \
+    int main(void)                                                             \
+    {                                                                          \
+        CU_pSuite s;                                                           \
+        unsigned fails;                                                        \
+        if (CU_initialize_registry() != CUE_SUCCESS) {                         \
+            return 2;                                                          \
+        }                                                                      \
+        s = CU_add_suite(SUITE, NULL, NULL);                                   \
+        for (size_t i = 0; i < G_N_ELEMENTS(CASES); i++) {                     \
+            CU_add_test(s, CASES[i].name, CASES[i].func);                      \
+        }                                                                      \
+        CU_basic_set_mode(CU_BRM_VERBOSE);                                     \
+        CU_basic_run_tests();                                                  \
+        fails = CU_get_number_of_failures();                                   \
+        CU_cleanup_registry();                                                 \
+        return fails > 0 ? 1 : 0;                                              \
     }
 
 /* Returns: (transfer full) a fresh temporary directory. */

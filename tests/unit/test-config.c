@@ -17,23 +17,23 @@ static void
 test_good(void)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(UmbraConfig) cfg = parse(
-        "# comment\n"
-        "[umbrad]\n"
-        "interval = 2s\n"
-        "store = /tmp/x.db\n"
-        "retention_raw = 1d\n"
-        "\n"
-        "[cell:a]\n"
-        "description = rack A\n"
-        "[host:h1]\n"
-        "uri = qemu+tcp://10.0.0.1/system\n"
-        "cell = a\n"
-        "[host:h2]\n"
-        "uri = qemu+tcp://10.0.0.2/system\n"
-        "cell = b\n"
-        "[host:h3]\n"
-        "uri = test:///default\n", &err);
+    g_autoptr(UmbraConfig) cfg = parse("# comment\n"
+                                       "[umbrad]\n"
+                                       "interval = 2s\n"
+                                       "store = /tmp/x.db\n"
+                                       "retention_raw = 1d\n"
+                                       "\n"
+                                       "[cell:a]\n"
+                                       "description = rack A\n"
+                                       "[host:h1]\n"
+                                       "uri = qemu+tcp://10.0.0.1/system\n"
+                                       "cell = a\n"
+                                       "[host:h2]\n"
+                                       "uri = qemu+tcp://10.0.0.2/system\n"
+                                       "cell = b\n"
+                                       "[host:h3]\n"
+                                       "uri = test:///default\n",
+                                       &err);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->interval_s, 2);
@@ -42,10 +42,10 @@ test_good(void)
     CU_ASSERT_EQUAL(cfg->hosts->len, 3);
     CU_ASSERT_EQUAL(cfg->cells->len, 3);
     CU_ASSERT_STRING_EQUAL(umbra_config_find_host(cfg, "h2")->cell, "b");
-    CU_ASSERT_STRING_EQUAL(umbra_config_find_host(cfg, "h3")->cell,
-                           "default");
-    CU_ASSERT_STRING_EQUAL(((ConfigCell *) g_ptr_array_index(cfg->cells, 0))
-                           ->description, "rack A");
+    CU_ASSERT_STRING_EQUAL(umbra_config_find_host(cfg, "h3")->cell, "default");
+    CU_ASSERT_STRING_EQUAL(
+        ((ConfigCell *) g_ptr_array_index(cfg->cells, 0))->description,
+        "rack A");
 }
 
 static void
@@ -71,38 +71,38 @@ test_bad(void)
         int code;
         const char *needle;
     } cases[] = {
-        { "[umbrad]\ninterval = 0\n[host:h]\nuri = qemu:///system\n",
-          CONFIG_ERROR_VALUE, "t.conf:2: key 'interval'" },
-        { "[umbrad]\ninterval = fast\n", CONFIG_ERROR_VALUE,
-          "t.conf:2: key 'interval'" },
-        { "[umbrad]\ninterval = 3601\n", CONFIG_ERROR_VALUE, ":2:" },
-        { "[umbrad]\nintervall = 5\n", CONFIG_ERROR_UNKNOWN,
-          "t.conf:2: key 'intervall': unknown key" },
-        { "[umbrad\n", CONFIG_ERROR_SYNTAX, "t.conf:1:" },
-        { "interval = 5\n", CONFIG_ERROR_SYNTAX, "outside any section" },
-        { "[umbrad]\njust words\n", CONFIG_ERROR_SYNTAX, "t.conf:2:" },
-        { "[umbrad]\n[umbrad]\n", CONFIG_ERROR_SYNTAX, "t.conf:2: section" },
-        { "[hosts:h]\n", CONFIG_ERROR_UNKNOWN, "unknown section [hosts:h]" },
-        { "[host:h]\nuri = qemu:///system\nuri = qemu:///session\n", CONFIG_ERROR_SYNTAX,
-          "t.conf:3: key 'uri' appears twice" },
-        { "[host:h]\nuri = nonsense\n", CONFIG_ERROR_VALUE,
-          "t.conf:2: key 'uri'" },
-        { "[host:h]\ncell = a\n", CONFIG_ERROR_INCONSISTENT,
-          "t.conf:1: key 'uri': missing" },
-        { "[host:h1]\nuri = qemu:///system\n[host:h2]\nuri = qemu:///system\n",
-          CONFIG_ERROR_INCONSISTENT, "t.conf:3: key 'uri'" },
-        { "[umbrad]\ninterval = 5\n", CONFIG_ERROR_INCONSISTENT,
-          "no [host:NAME]" },
-        { "[host:bad name]\nuri = qemu:///system\n", CONFIG_ERROR_VALUE,
-          "t.conf:1:" },
-        { "[host:h]\nuri = qemu:///system\ncell = a b\n", CONFIG_ERROR_VALUE,
-          "t.conf:3: key 'cell'" },
-        { "[umbrad]\nstore = relative.db\n", CONFIG_ERROR_VALUE,
-          "t.conf:2: key 'store'" },
-        { "[umbrad]\nreconnect_min = 100\nreconnect_max = 10\n"
-          "[host:h]\nuri = qemu:///system\n",
-          CONFIG_ERROR_INCONSISTENT, "reconnect_min" },
-        { "[umbrad]\ninterval =\n", CONFIG_ERROR_VALUE, "empty value" },
+        {"[umbrad]\ninterval = 0\n[host:h]\nuri = qemu:///system\n",
+         CONFIG_ERROR_VALUE, "t.conf:2: key 'interval'"},
+        {"[umbrad]\ninterval = fast\n", CONFIG_ERROR_VALUE,
+         "t.conf:2: key 'interval'"},
+        {"[umbrad]\ninterval = 3601\n", CONFIG_ERROR_VALUE, ":2:"},
+        {"[umbrad]\nintervall = 5\n", CONFIG_ERROR_UNKNOWN,
+         "t.conf:2: key 'intervall': unknown key"},
+        {"[umbrad\n", CONFIG_ERROR_SYNTAX, "t.conf:1:"},
+        {"interval = 5\n", CONFIG_ERROR_SYNTAX, "outside any section"},
+        {"[umbrad]\njust words\n", CONFIG_ERROR_SYNTAX, "t.conf:2:"},
+        {"[umbrad]\n[umbrad]\n", CONFIG_ERROR_SYNTAX, "t.conf:2: section"},
+        {"[hosts:h]\n", CONFIG_ERROR_UNKNOWN, "unknown section [hosts:h]"},
+        {"[host:h]\nuri = qemu:///system\nuri = qemu:///session\n",
+         CONFIG_ERROR_SYNTAX, "t.conf:3: key 'uri' appears twice"},
+        {"[host:h]\nuri = nonsense\n", CONFIG_ERROR_VALUE,
+         "t.conf:2: key 'uri'"},
+        {"[host:h]\ncell = a\n", CONFIG_ERROR_INCONSISTENT,
+         "t.conf:1: key 'uri': missing"},
+        {"[host:h1]\nuri = qemu:///system\n[host:h2]\nuri = qemu:///system\n",
+         CONFIG_ERROR_INCONSISTENT, "t.conf:3: key 'uri'"},
+        {"[umbrad]\ninterval = 5\n", CONFIG_ERROR_INCONSISTENT,
+         "no [host:NAME]"},
+        {"[host:bad name]\nuri = qemu:///system\n", CONFIG_ERROR_VALUE,
+         "t.conf:1:"},
+        {"[host:h]\nuri = qemu:///system\ncell = a b\n", CONFIG_ERROR_VALUE,
+         "t.conf:3: key 'cell'"},
+        {"[umbrad]\nstore = relative.db\n", CONFIG_ERROR_VALUE,
+         "t.conf:2: key 'store'"},
+        {"[umbrad]\nreconnect_min = 100\nreconnect_max = 10\n"
+         "[host:h]\nuri = qemu:///system\n",
+         CONFIG_ERROR_INCONSISTENT, "reconnect_min"},
+        {"[umbrad]\ninterval =\n", CONFIG_ERROR_VALUE, "empty value"},
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -157,11 +157,11 @@ test_load_file(void)
 }
 
 static const CutestCase cases[] = {
-    { "good", test_good },
-    { "defaults", test_defaults },
-    { "bad", test_bad },
-    { "binary-and-missing", test_binary_and_missing },
-    { "load-file", test_load_file },
+    {"good", test_good},
+    {"defaults", test_defaults},
+    {"bad", test_bad},
+    {"binary-and-missing", test_binary_and_missing},
+    {"load-file", test_load_file},
 };
 
 CUTEST_MAIN("config", cases)

@@ -14,7 +14,8 @@
 #include "cutest.h"
 #include "model/json.h"
 
-#define XML "<domain type='qemu'><name>web1</name>" \
+#define XML                                                                    \
+    "<domain type='qemu'><name>web1</name>"                                    \
     "<uuid>5b5fb0e4-7a54-4a0e-9cfe-3b8b1a2d9d11</uuid></domain>\n"
 
 typedef struct {
@@ -30,8 +31,8 @@ run_hook(const char *sock, const char *spool, const char *op, bool keep_stdin,
     const char *bin = g_getenv("UMBRA_HOOK_BIN");
     g_autofree char *env_sock = g_strdup_printf("UMBRA_HOOK_SOCKET=%s", sock);
     g_autofree char *env_spool = g_strdup_printf("UMBRA_SPOOL_DIR=%s", spool);
-    char *argv[] = { (char *) bin, "web1", (char *) op, "begin", "-", NULL };
-    char *envp[] = { env_sock, env_spool, NULL };
+    char *argv[] = {(char *) bin, "web1", (char *) op, "begin", "-", NULL};
+    char *envp[] = {env_sock, env_spool, NULL};
     int in_fd, out_fd;
     GPid pid;
     gint64 t0 = g_get_monotonic_time();
@@ -79,7 +80,7 @@ test_delivered(void)
     g_autofree char *dir = cutest_tmpdir();
     g_autofree char *sock = g_build_filename(dir, "hook.sock", NULL);
     g_autoptr(GSocket) s = bind_dgram(sock);
-    HookRun r = { 0 };
+    HookRun r = {0};
     char buf[MODEL_HOOK_MSG_MAX];
     gssize n;
     g_autoptr(UmbraEvent) ev = NULL;
@@ -106,7 +107,7 @@ test_daemon_down_spools(void)
     g_autofree char *sock = g_build_filename(dir, "absent.sock", NULL);
     g_autofree char *spool = g_build_filename(dir, "hook.jsonl", NULL);
     g_autofree char *text = NULL;
-    HookRun r = { 0 };
+    HookRun r = {0};
 
     run_hook(sock, dir, "start", false, &r);
     CU_ASSERT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
@@ -124,20 +125,19 @@ test_daemon_frozen(void)
     g_autofree char *sock = g_build_filename(dir, "hook.sock", NULL);
     g_autofree char *spool = g_build_filename(dir, "hook.jsonl", NULL);
     g_autoptr(GSocket) s = bind_dgram(sock);
-    g_autoptr(GSocket) filler = g_socket_new(G_SOCKET_FAMILY_UNIX,
-                                             G_SOCKET_TYPE_DATAGRAM,
-                                             G_SOCKET_PROTOCOL_DEFAULT, NULL);
+    g_autoptr(GSocket) filler =
+        g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM,
+                     G_SOCKET_PROTOCOL_DEFAULT, NULL);
     g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(sock);
-    char junk[2048] = { 0 };
+    char junk[2048] = {0};
     double worst = 0;
 
     /* Nobody reads: fill the receive queue as a frozen umbrad would. */
     g_socket_set_blocking(filler, FALSE);
-    while (g_socket_send_to(filler, addr, junk, sizeof(junk), NULL,
-                            NULL) > 0) {
+    while (g_socket_send_to(filler, addr, junk, sizeof(junk), NULL, NULL) > 0) {
     }
     for (int i = 0; i < 5; i++) {
-        HookRun r = { 0 };
+        HookRun r = {0};
 
         run_hook(sock, dir, "stopped", false, &r);
         CU_ASSERT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
@@ -154,7 +154,7 @@ test_stdin_never_closed(void)
 {
     g_autofree char *dir = cutest_tmpdir();
     g_autofree char *sock = g_build_filename(dir, "absent.sock", NULL);
-    HookRun r = { 0 };
+    HookRun r = {0};
 
     run_hook(sock, dir, "prepare", true, &r);
     CU_ASSERT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
@@ -164,10 +164,10 @@ test_stdin_never_closed(void)
 }
 
 static const CutestCase cases[] = {
-    { "delivered", test_delivered },
-    { "daemon-down-spools", test_daemon_down_spools },
-    { "daemon-frozen", test_daemon_frozen },
-    { "stdin-never-closed", test_stdin_never_closed },
+    {"delivered", test_delivered},
+    {"daemon-down-spools", test_daemon_down_spools},
+    {"daemon-frozen", test_daemon_frozen},
+    {"stdin-never-closed", test_stdin_never_closed},
 };
 
 CUTEST_MAIN("hook", cases)

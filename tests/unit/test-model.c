@@ -31,8 +31,8 @@ static void
 test_hook_roundtrip(void)
 {
     g_autofree char *msg = model_hook_message_build(
-        "umbra-h1", "web1", "5b5fb0e4-7a54-4a0e-9cfe-3b8b1a2d9d11",
-        "migrate", "begin", "-", 42);
+        "umbra-h1", "web1", "5b5fb0e4-7a54-4a0e-9cfe-3b8b1a2d9d11", "migrate",
+        "begin", "-", 42);
     g_autofree char *host = NULL;
     g_autoptr(GError) err = NULL;
     g_autoptr(UmbraEvent) ev =
@@ -52,8 +52,13 @@ static void
 test_hook_bad(void)
 {
     static const char *bad[] = {
-        "", "{", "[]", "null", "{\"v\":2,\"hostname\":\"h\",\"domain\":\"d\","
-        "\"op\":\"start\"}", "{\"v\":1,\"domain\":\"d\",\"op\":\"start\"}",
+        "",
+        "{",
+        "[]",
+        "null",
+        "{\"v\":2,\"hostname\":\"h\",\"domain\":\"d\","
+        "\"op\":\"start\"}",
+        "{\"v\":1,\"domain\":\"d\",\"op\":\"start\"}",
         "{\"v\":1,\"hostname\":\"h\",\"domain\":\"\",\"op\":\"start\"}",
         "{\"v\":1,\"hostname\":5,\"domain\":\"d\",\"op\":\"start\"}",
     };
@@ -63,12 +68,12 @@ test_hook_bad(void)
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) e = NULL;
 
-        CU_ASSERT_PTR_NULL(model_hook_message_parse(bad[i], strlen(bad[i]),
-                                                    NULL, &e));
+        CU_ASSERT_PTR_NULL(
+            model_hook_message_parse(bad[i], strlen(bad[i]), NULL, &e));
         CU_ASSERT_PTR_NOT_NULL(e);
     }
-    CU_ASSERT_PTR_NULL(model_hook_message_parse(huge, strlen(huge), NULL,
-                                                &err));
+    CU_ASSERT_PTR_NULL(
+        model_hook_message_parse(huge, strlen(huge), NULL, &err));
     CU_ASSERT_EQUAL(err->code, MODEL_ERROR_TOO_LARGE);
 }
 
@@ -76,8 +81,8 @@ static void
 test_hook_bad_uuid_dropped(void)
 {
     const char *msg = "{\"v\":1,\"hostname\":\"h\",\"domain\":\"d\","
-        "\"op\":\"started\",\"sub\":\"begin\",\"extra\":\"x\","
-        "\"uuid\":\"not-a-uuid\"}";
+                      "\"op\":\"started\",\"sub\":\"begin\",\"extra\":\"x\","
+                      "\"uuid\":\"not-a-uuid\"}";
     g_autoptr(UmbraEvent) ev =
         model_hook_message_parse(msg, strlen(msg), NULL, NULL);
 
@@ -93,19 +98,18 @@ test_enum_tables(void)
         CU_ASSERT_EQUAL(dom_state_from_string(dom_state_to_string(i)), i);
     }
     for (int i = 0; i < EVENT_SOURCE_LAST; i++) {
-        CU_ASSERT_EQUAL(event_source_from_string(event_source_to_string(i)),
-                        i);
+        CU_ASSERT_EQUAL(event_source_from_string(event_source_to_string(i)), i);
     }
     CU_ASSERT_STRING_EQUAL(dom_state_to_string(99), "unknown");
     CU_ASSERT_EQUAL(dom_state_from_string("bogus"), -1);
 }
 
 static const CutestCase cases[] = {
-    { "sample-json-nan-is-null", test_sample_json_nan_is_null },
-    { "hook-roundtrip", test_hook_roundtrip },
-    { "hook-bad", test_hook_bad },
-    { "hook-bad-uuid-dropped", test_hook_bad_uuid_dropped },
-    { "enum-tables", test_enum_tables },
+    {"sample-json-nan-is-null", test_sample_json_nan_is_null},
+    {"hook-roundtrip", test_hook_roundtrip},
+    {"hook-bad", test_hook_bad},
+    {"hook-bad-uuid-dropped", test_hook_bad_uuid_dropped},
+    {"enum-tables", test_enum_tables},
 };
 
 CUTEST_MAIN("model", cases)

@@ -25,7 +25,7 @@ typedef struct {
     UmbraConfig *cfg;
     TsdbStore *store;
     Monitor *m;
-    GPtrArray *events;          /* UmbraEvent* seen by a subscriber */
+    GPtrArray *events; /* UmbraEvent* seen by a subscriber */
 } Fixture;
 
 static void
@@ -47,8 +47,8 @@ fixture_init(Fixture *f)
     f->store = tsdb_store_open(db, NULL);
     g_assert(f->cfg && f->store);
     f->m = monitor_new(f->cfg, &sys_virt_libvirt_ops, f->store);
-    f->events = g_ptr_array_new_with_free_func(
-        (GDestroyNotify) umbra_event_free);
+    f->events =
+        g_ptr_array_new_with_free_func((GDestroyNotify) umbra_event_free);
     monitor_subscribe(f->m, on_event, f);
     util_clock_set_fake(1000 * UTIL_USEC_PER_SEC,
                         1700000000 * UTIL_USEC_PER_SEC);
@@ -92,7 +92,7 @@ round1(Fixture *f, guint host, DomRaw *a, DomRaw *b)
 {
     GPtrArray *raws =
         g_ptr_array_new_with_free_func((GDestroyNotify) dom_raw_free);
-    HostRaw hr = { .ncpus = 2, .mem_total_kib = 1000, .mem_avail_kib = 500 };
+    HostRaw hr = {.ncpus = 2, .mem_total_kib = 1000, .mem_avail_kib = 500};
 
     if (a) {
         g_ptr_array_add(raws, a);
@@ -246,8 +246,7 @@ test_host_down_hides_domains(void)
     fixture_init(&f);
     round1(&f, 0, raw(UUID_A, "web1", DOM_STATE_RUNNING, 0), NULL);
     round1(&f, 1, raw(UUID_B, "db1", DOM_STATE_RUNNING, 0), NULL);
-    monitor_test_state(f.m, 1, HOST_STATE_BACKOFF, "connection refused",
-                       NULL);
+    monitor_test_state(f.m, 1, HOST_STATE_BACKOFF, "connection refused", NULL);
     active = monitor_list_domains(f.m, NULL, NULL, false, NULL);
     all = monitor_list_domains(f.m, NULL, NULL, true, NULL);
     CU_ASSERT_EQUAL(active->len, 1);
@@ -276,8 +275,8 @@ test_hook_message_mapped(void)
 
     fixture_init(&f);
     round1(&f, 1, raw(UUID_B, "db1", DOM_STATE_RUNNING, 0), NULL);
-    msg = model_hook_message_build("hv2", "db1", NULL, "stopped", "end", "-",
-                                   5);
+    msg =
+        model_hook_message_build("hv2", "db1", NULL, "stopped", "end", "-", 5);
     CU_ASSERT_TRUE(monitor_hook_message(f.m, msg, strlen(msg), &err));
     evs = monitor_events(f.m, 0, UUID_B, 10, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(evs);
@@ -303,8 +302,8 @@ test_spool_drain(void)
     path = g_build_filename(f.dir, "hook.jsonl", NULL);
     m1 = model_hook_message_build("hv1", "web1", UUID_A, "prepare", "begin",
                                   "-", 1);
-    m2 = model_hook_message_build("hv1", "web1", UUID_A, "start", "begin",
-                                  "-", 2);
+    m2 = model_hook_message_build("hv1", "web1", UUID_A, "start", "begin", "-",
+                                  2);
     text = g_strdup_printf("%s\n%s\nnot json\n", m1, m2);
     g_file_set_contents(path, text, -1, NULL);
     CU_ASSERT_EQUAL(monitor_drain_spool(f.m, f.dir), 2);
@@ -315,13 +314,13 @@ test_spool_drain(void)
 }
 
 static const CutestCase cases[] = {
-    { "list-and-rates", test_list_and_rates },
-    { "unknowns", test_unknowns },
-    { "migration-keeps-identity", test_migration_keeps_identity },
-    { "migration-source-first", test_migration_source_first },
-    { "host-down-hides-domains", test_host_down_hides_domains },
-    { "hook-message-mapped", test_hook_message_mapped },
-    { "spool-drain", test_spool_drain },
+    {"list-and-rates", test_list_and_rates},
+    {"unknowns", test_unknowns},
+    {"migration-keeps-identity", test_migration_keeps_identity},
+    {"migration-source-first", test_migration_source_first},
+    {"host-down-hides-domains", test_host_down_hides_domains},
+    {"hook-message-mapped", test_hook_message_mapped},
+    {"spool-drain", test_spool_drain},
 };
 
 CUTEST_MAIN("monitor", cases)

@@ -104,9 +104,12 @@ test_shutoff_zero(void)
 static void
 test_host(void)
 {
-    HostRaw a = { .cpu_busy_ns = 100, .cpu_total_ns = 1000, .ncpus = 2 };
-    HostRaw b = { .cpu_busy_ns = 400, .cpu_total_ns = 2000, .ncpus = 2,
-                  .mem_total_kib = 10, .mem_avail_kib = 5 };
+    HostRaw a = {.cpu_busy_ns = 100, .cpu_total_ns = 1000, .ncpus = 2};
+    HostRaw b = {.cpu_busy_ns = 400,
+                 .cpu_total_ns = 2000,
+                 .ncpus = 2,
+                 .mem_total_kib = 10,
+                 .mem_avail_kib = 5};
     g_autoptr(HostSample) s = host_sample_new();
     g_autoptr(HostSample) s2 = host_sample_new();
 
@@ -118,13 +121,13 @@ test_host(void)
 }
 
 static const CutestCase cases[] = {
-    { "basic", test_basic },
-    { "first-sample-unknown", test_first_sample_unknown },
-    { "counter-reset-unknown", test_counter_reset_unknown },
-    { "clock-backwards-unknown", test_clock_backwards_unknown },
-    { "balloon-unused-preferred", test_balloon_unused_preferred },
-    { "shutoff-zero", test_shutoff_zero },
-    { "host", test_host },
+    {"basic", test_basic},
+    {"first-sample-unknown", test_first_sample_unknown},
+    {"counter-reset-unknown", test_counter_reset_unknown},
+    {"clock-backwards-unknown", test_clock_backwards_unknown},
+    {"balloon-unused-preferred", test_balloon_unused_preferred},
+    {"shutoff-zero", test_shutoff_zero},
+    {"host", test_host},
 };
 
 CUTEST_MAIN("rates", cases)

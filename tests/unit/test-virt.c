@@ -14,13 +14,15 @@ static void
 test_fill_raw(void)
 {
     const char *keys[] = {
-        "state.state", "state.reason", "cpu.time", "vcpu.current",
-        "balloon.current", "balloon.unused", "block.0.wr.bytes",
-        "block.1.wr.bytes", "block.count", "net.0.rx.bytes",
-        "net.1.rx.pkts", "dirtyrate.megabytes_per_second",
+        "state.state",      "state.reason",
+        "cpu.time",         "vcpu.current",
+        "balloon.current",  "balloon.unused",
+        "block.0.wr.bytes", "block.1.wr.bytes",
+        "block.count",      "net.0.rx.bytes",
+        "net.1.rx.pkts",    "dirtyrate.megabytes_per_second",
         "block.x.wr.bytes", "net.0rx.bytes",
     };
-    double vals[] = { 1, 2, 5e9, 2, 131072, 1000, 10, 20, 2, 7, 3, 12, 99, 99 };
+    double vals[] = {1, 2, 5e9, 2, 131072, 1000, 10, 20, 2, 7, 3, 12, 99, 99};
     g_autoptr(DomRaw) r = dom_raw_new();
 
     sys_virt_fill_raw(keys, vals, G_N_ELEMENTS(keys), r);
@@ -44,7 +46,7 @@ test_test_driver(void)
     SysVirtConn *c = ops->open("test:///default", 5, 3, &err);
     g_autoptr(GPtrArray) raws = NULL;
     g_autofree char *host = NULL;
-    HostRaw hr = { 0 };
+    HostRaw hr = {0};
     DomRaw *r;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -68,8 +70,8 @@ static void
 test_connect_error(void)
 {
     g_autoptr(GError) err = NULL;
-    SysVirtConn *c = sys_virt_libvirt_ops.open(
-        "qemu+tcp://127.0.0.1:1/system", 5, 3, &err);
+    SysVirtConn *c =
+        sys_virt_libvirt_ops.open("qemu+tcp://127.0.0.1:1/system", 5, 3, &err);
 
     CU_ASSERT_PTR_NULL(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(err);
@@ -85,16 +87,16 @@ test_dirtyrate_unknown_domain(void)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_FALSE(sys_virt_libvirt_ops.start_dirtyrate(
-                        c, "00000000-0000-0000-0000-000000000000", 1, &err));
+        c, "00000000-0000-0000-0000-000000000000", 1, &err));
     CU_ASSERT_EQUAL(err->code, SYS_VIRT_ERROR_NO_DOMAIN);
     sys_virt_libvirt_ops.close(c);
 }
 
 static const CutestCase cases[] = {
-    { "fill-raw", test_fill_raw },
-    { "test-driver", test_test_driver },
-    { "connect-error", test_connect_error },
-    { "dirtyrate-unknown-domain", test_dirtyrate_unknown_domain },
+    {"fill-raw", test_fill_raw},
+    {"test-driver", test_test_driver},
+    {"connect-error", test_connect_error},
+    {"dirtyrate-unknown-domain", test_dirtyrate_unknown_domain},
 };
 
 CUTEST_MAIN("virt", cases)
