@@ -13,12 +13,14 @@ allowed() {
     model) echo "util model" ;;
     sys) echo "util model sys" ;;
     tsdb) echo "util model tsdb" ;;
-    forecast|risk|placement|learn) echo "util model $1" ;;
+    forecast) echo "util forecast" ;;
+    risk|placement|learn) echo "util model forecast $1" ;;
     stats|shadow|mirror|cutover) echo "util model sys $1" ;;
     engine) echo "util model sys tsdb stats forecast risk placement learn shadow mirror cutover engine" ;;
     rpc) echo "util model rpc" ;;
-    daemon) echo "util model sys tsdb stats engine rpc daemon" ;;
+    daemon) echo "util model sys tsdb stats forecast engine rpc daemon" ;;
     cli) echo "util model rpc cli" ;;
+    tools) echo "util model forecast tools" ;;
     *) echo "" ;;
     esac
 }
