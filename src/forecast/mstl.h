@@ -3,6 +3,10 @@
  * (Bandara, Hyndman & Bergmeir 2021) decomposition, and the stlf()-style
  * forecast: ETS on the seasonally adjusted series plus a seasonal naive
  * forecast of each seasonal component.
+ *
+ * The plain functions (fc_stl, fc_mstl, fc_mstl_forecast) behave as R's
+ * stats::stl() and forecast::mstl()/stlf() with their defaults.  The
+ * *_ex variants take every parameter explicitly, for tuned variants.
  */
 #pragma once
 
@@ -16,10 +20,56 @@
  * @robust: robustness iterations (outer loop) on
  * @ret_seasonal, @ret_trend, @ret_remainder: (out) arrays of @n, caller
  *   allocated; y = seasonal + trend + remainder
+ *
+ * As R's stl(x, s.window, robust = robust) with every other argument at
+ * its default.  An even window is made odd (+1) and windows below 3 are
+ * raised to 3, as R does.
+ *
+ * Returns: true on success; on failure sets @error (FC_ERROR_INVALID for
+ * a bad period or a non-finite value, FC_ERROR_SHORT when n < 2 *
+ * period) and leaves the outputs untouched.
  */
 bool fc_stl(const double *y, size_t n, int period, int s_window, bool robust,
             double *ret_seasonal, double *ret_trend, double *ret_remainder,
             GError **error);
+
+/* Every parameter of STL, named as R's stl() names them. */
+typedef struct {
+    int s_window; /* seasonal (cycle-subseries) loess span; 0 = periodic */
+    int s_degree; /* its local polynomial degree, 0 or 1 (R: 0) */
+    int t_window; /* trend loess span; 0 = R's default,
+                   * nextodd(ceil(1.5 period / (1 - 1.5 / s_window))) */
+    int t_degree; /* 0 or 1 (R: 1) */
+    int l_window; /* low-pass loess span; 0 = nextodd(period) */
+    int l_degree; /* 0 or 1 (R: t_degree) */
+    int s_jump;   /* loess evaluated every jump points and interpolated */
+    int t_jump;   /* linearly between; 0 = ceil(window / 10) as R */
+    int l_jump;
+    int inner; /* inner-loop passes (R: 2, or 1 when robust) */
+    int outer; /* robustness passes (R: 0, or 15 when robust) */
+} FcStlParams;
+
+/*
+ * fc_stl_params_init:
+ * @p: (out) the parameters to fill
+ * @s_window: seasonal window, 0 for periodic
+ * @robust: as fc_stl()
+ *
+ * Fills @p with R's stl() defaults for @s_window and @robust; windows
+ * and jumps that depend on the period are left 0 (resolved per call).
+ */
+void fc_stl_params_init(FcStlParams *p, int s_window, bool robust);
+
+/*
+ * fc_stl_ex:
+ * @p: every parameter (see FcStlParams); zero windows/jumps take R's
+ *   defaults
+ *
+ * As fc_stl(), with explicit parameters.
+ */
+bool fc_stl_ex(const double *y, size_t n, int period, const FcStlParams *p,
+               double *ret_seasonal, double *ret_trend, double *ret_remainder,
+               GError **error);
 
 /*
  * fc_mstl:
@@ -29,10 +79,46 @@ bool fc_stl(const double *y, size_t n, int period, int s_window, bool robust,
  *   period's array is all zero
  * @ret_trend, @ret_remainder: (out) arrays of @n
  * @ret_used: (out) (nullable) how many periods were used
+ *
+ * As R's mstl(msts(y, seasonal.periods = periods)): a period p is used
+ * when n > 2 p (R's rule); the used periods are each given to STL in
+ * ascending order, with s.window = 7 + 4 i for the i-th (1-based), and
+ * the whole sweep is repeated twice.  @periods need not be sorted;
+ * @ret_seasonals follows the order of @periods.
+ *
+ * Returns: true on success; FC_ERROR_SHORT when no period is usable,
+ * FC_ERROR_INVALID for non-finite input.
  */
 bool fc_mstl(const double *y, size_t n, const int *periods, size_t np,
              double **ret_seasonals, double *ret_trend, double *ret_remainder,
              size_t *ret_used, GError **error);
+
+/* How the seasonal components are forecast by fc_mstl_forecast_ex(). */
+typedef enum {
+    FC_MSTL_SEAS_NAIVE, /* repeat the last cycle (R's stlf) */
+    FC_MSTL_SEAS_MEAN,  /* repeat the mean of the last seas_cycles cycles */
+    FC_MSTL_SEAS_LAST
+} FcMstlSeasMethod;
+
+/* MSTL and forecast options; fc_mstl_options_init() gives R's defaults. */
+typedef struct {
+    int iterate;                  /* sweeps over the periods (R: 2) */
+    int s_window[FC_MAX_PERIODS]; /* per used period, in ascending order;
+                                   * -1 = 7 + 4 (i + 1) (R); 0 = periodic;
+                                   * periods past FC_MAX_PERIODS take R's */
+    bool robust;                  /* robust STL (R's mstl default: false) */
+    FcMstlSeasMethod seas_method; /* seasonal forecast (R: naive) */
+    int seas_cycles;              /* cycles averaged by FC_MSTL_SEAS_MEAN */
+} FcMstlOptions;
+
+/* fc_mstl_options_init: fills @o with R's mstl()/stlf() defaults. */
+void fc_mstl_options_init(FcMstlOptions *o);
+
+/* fc_mstl_ex: fc_mstl() with explicit options (@o nullable = defaults). */
+bool fc_mstl_ex(const double *y, size_t n, const int *periods, size_t np,
+                const FcMstlOptions *o, double **ret_seasonals,
+                double *ret_trend, double *ret_remainder, size_t *ret_used,
+                GError **error);
 
 /*
  * fc_mstl_forecast:
@@ -40,7 +126,17 @@ bool fc_mstl(const double *y, size_t n, const int *periods, size_t np,
  * As R's stlf()/forecast(mstl()): ETS (auto, no season) on trend +
  * remainder, plus each seasonal component's last cycle repeated.
  * Intervals are the ETS intervals shifted by the seasonal forecast.
+ * When no period has two full cycles, this is ETS on @y (as R's
+ * forecast(mstl()) of a non-seasonal series).  result->method reads
+ * e.g. "MSTL(24,168)+ETS(A,Ad,N)".
+ *
  * Returns: (transfer full) the forecast, or NULL.
  */
 FcResult *fc_mstl_forecast(const double *y, size_t n, const int *periods,
                            size_t np, size_t h, GError **error);
+
+/* fc_mstl_forecast_ex: fc_mstl_forecast() with explicit options (@o
+ * nullable = R's defaults). */
+FcResult *fc_mstl_forecast_ex(const double *y, size_t n, const int *periods,
+                              size_t np, size_t h, const FcMstlOptions *o,
+                              GError **error);
