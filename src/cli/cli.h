@@ -102,6 +102,7 @@ typedef struct {
 /* The command tables (one per cmd-*.c) and the list of groups. */
 extern const CliCmdDef cli_domain_cmds[];
 extern const CliCmdDef cli_host_cmds[];
+extern const CliCmdDef cli_forecast_cmds[];
 extern const CliCmdDef cli_events_cmds[];
 extern const CliCmdDef cli_monitor_cmds[];
 extern const CliCmdDef cli_shell_cmds[];

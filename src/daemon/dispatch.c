@@ -17,6 +17,7 @@
 
 struct Dispatch {
     Monitor *m;
+    Forecaster *fc; /* NULL when forecasting is off */
     const UmbraConfig *cfg;
     int64_t started;       /* wall us */
     GHashTable *followers; /* RpcServerClient* -> Follower* */
@@ -58,11 +59,12 @@ on_event(const UmbraEvent *ev, gpointer data)
 }
 
 Dispatch *
-dispatch_new(Monitor *m, const UmbraConfig *cfg)
+dispatch_new(Monitor *m, const UmbraConfig *cfg, Forecaster *fc)
 {
     Dispatch *d = g_new0(Dispatch, 1);
 
     d->m = m;
+    d->fc = fc;
     d->cfg = cfg;
     d->started = util_clock_wall();
     d->followers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
@@ -483,13 +485,141 @@ m_events(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
     return o;
 }
 
+#ifdef UMBRA_FORECAST
+static json_object *
+forecast_to_json(FcMetric metric, const ForecastView *v)
+{
+    json_object *o = json_object_new_object();
+    json_object *pts = json_object_new_array();
+
+    json_object_object_add(o, "metric",
+                           json_object_new_string(fc_metric_to_string(metric)));
+    json_object_object_add(o, "description",
+                           json_object_new_string(fc_metric_describe(metric)));
+    json_object_object_add(o, "method", json_object_new_string(v->method));
+    json_object_object_add(o, "fitted_at", json_object_new_int64(v->fitted_at));
+    json_object_object_add(o, "origin", json_object_new_int64(v->origin));
+    json_object_object_add(o, "step_s", json_object_new_int(FORECASTER_STEP_S));
+    json_object_object_add(o, "observations",
+                           json_object_new_int64((int64_t) v->nobs));
+    json_object_object_add(o, "last", model_json_double(v->last_obs));
+    json_object_object_add(o, "bias", model_json_double(v->bias));
+    for (guint i = 0; i < v->points->len; i++) {
+        const ForecastPoint *p = &g_array_index(v->points, ForecastPoint, i);
+        json_object *po = json_object_new_object();
+
+        json_object_object_add(po, "horizon_s",
+                               json_object_new_int64(p->horizon_s));
+        json_object_object_add(po, "time", json_object_new_int64(p->time));
+        json_object_object_add(po, "mean", model_json_double(p->mean));
+        json_object_object_add(po, "lo80", model_json_double(p->lo80));
+        json_object_object_add(po, "hi80", model_json_double(p->hi80));
+        json_object_object_add(po, "lo95", model_json_double(p->lo95));
+        json_object_object_add(po, "hi95", model_json_double(p->hi95));
+        json_object_array_add(pts, po);
+    }
+    json_object_object_add(o, "points", pts);
+    return o;
+}
+
+static json_object *
+m_forecast(Dispatch *d, RpcServerClient *client, int64_t id,
+           json_object *params, GError **error)
+{
+    const char *dom, *metric_name;
+    int metric = -1;
+    int64_t horizons[16] = {300, 900, 3600};
+    size_t nh = 3;
+    json_object *harr = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(DomSample) s = NULL;
+    json_object *o, *fcs, *pending;
+    int64_t now = util_clock_wall();
+
+    if (!param_string(params, "domain", true, &dom, error) ||
+        !param_string(params, "metric", false, &metric_name, error)) {
+        return NULL;
+    }
+    if (metric_name && (metric = fc_metric_from_string(metric_name)) < 0) {
+        g_set_error(error, RPC_ERROR, RPC_ERROR_BAD_REQUEST,
+                    "unknown metric '%s' (cpu, mem, blk_rd, blk_wr, net_rx, "
+                    "net_tx)",
+                    metric_name);
+        return NULL;
+    }
+    if (json_object_object_get_ex(params, "horizons", &harr) && harr) {
+        size_t n = json_object_is_type(harr, json_type_array)
+                       ? json_object_array_length(harr)
+                       : 0;
+
+        if (n == 0 || n > G_N_ELEMENTS(horizons)) {
+            g_set_error(error, RPC_ERROR, RPC_ERROR_BAD_REQUEST,
+                        "'horizons' must be an array of 1 to 16 integers");
+            return NULL;
+        }
+        for (size_t i = 0; i < n; i++) {
+            json_object *v = json_object_array_get_idx(harr, i);
+
+            if (!json_object_is_type(v, json_type_int) ||
+                json_object_get_int64(v) < 1 ||
+                json_object_get_int64(v) > 3600) {
+                g_set_error(error, RPC_ERROR, RPC_ERROR_BAD_REQUEST,
+                            "each horizon must be an integer number of "
+                            "seconds between 1 and 3600");
+                return NULL;
+            }
+            horizons[i] = json_object_get_int64(v);
+        }
+        nh = n;
+    }
+    s = monitor_find_domain(d->m, dom, &err);
+    if (!s) {
+        monitor_error_to_rpc(err, error);
+        return NULL;
+    }
+    if (!d->fc) {
+        g_set_error(error, RPC_ERROR, RPC_ERROR_BAD_REQUEST,
+                    "forecasting is off in umbrad's configuration "
+                    "(forecast_model = off)");
+        return NULL;
+    }
+    o = json_object_new_object();
+    fcs = json_object_new_array();
+    pending = json_object_new_array();
+    json_object_object_add(o, "domain", json_object_new_string(s->name));
+    json_object_object_add(o, "uuid", json_object_new_string(s->uuid));
+    json_object_object_add(o, "time", json_object_new_int64(now));
+    for (int mi = 0; mi < FC_METRIC_LAST; mi++) {
+        g_autoptr(ForecastView) v = NULL;
+
+        if (metric >= 0 && mi != metric) {
+            continue;
+        }
+        v = forecaster_get(d->fc, s->uuid, mi, now, horizons, nh);
+        if (v && v->points->len > 0) {
+            json_object_array_add(fcs, forecast_to_json(mi, v));
+        } else {
+            json_object_array_add(
+                pending, json_object_new_string(fc_metric_to_string(mi)));
+        }
+    }
+    json_object_object_add(o, "forecasts", fcs);
+    json_object_object_add(o, "pending", pending);
+    return o;
+}
+
+#endif /* UMBRA_FORECAST */
+
 static const struct {
     const char *name;
     MethodFunc func;
 } methods[] = {
-    {"ping", m_ping},     {"hello", m_hello}, {"list", m_list},
-    {"hosts", m_hosts},   {"cells", m_cells}, {"domstats", m_domstats},
+    {"ping", m_ping},         {"hello", m_hello}, {"list", m_list},
+    {"hosts", m_hosts},       {"cells", m_cells}, {"domstats", m_domstats},
     {"events", m_events},
+#ifdef UMBRA_FORECAST
+    {"forecast", m_forecast},
+#endif
 };
 
 json_object *

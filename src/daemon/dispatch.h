@@ -4,13 +4,21 @@
  */
 #pragma once
 
+#include "engine/forecaster.h"
 #include "engine/monitor.h"
 #include "rpc/server.h"
 
 typedef struct Dispatch Dispatch;
 
-/* Returns: (transfer full) a dispatcher over @m (borrowed) and @cfg. */
-Dispatch *dispatch_new(Monitor *m, const UmbraConfig *cfg);
+/*
+ * dispatch_new:
+ * @m: the monitor (borrowed)
+ * @cfg: the configuration (borrowed)
+ * @fc: (nullable) the forecaster (borrowed); NULL when forecasting is off
+ *
+ * Returns: (transfer full) a dispatcher.
+ */
+Dispatch *dispatch_new(Monitor *m, const UmbraConfig *cfg, Forecaster *fc);
 void dispatch_free(Dispatch *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Dispatch, dispatch_free)
 

@@ -24,6 +24,7 @@
 
 #define SPOOL_EVERY_S 2
 #define MAINTAIN_EVERY_S 300
+#define FORECAST_TICK_S 30
 
 static bool opt_debug;
 static int log_fd = STDERR_FILENO;
@@ -110,6 +111,21 @@ on_maintain_timer(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+#ifdef UMBRA_FORECAST
+static void
+on_sample(const DomSample *s, gpointer data)
+{
+    forecaster_observe(data, s);
+}
+
+static gboolean
+on_forecast_timer(gpointer data)
+{
+    forecaster_tick(data, util_clock_wall());
+    return G_SOURCE_CONTINUE;
+}
+#endif
+
 static bool
 write_pidfile(const char *path, GError **error)
 {
@@ -180,6 +196,7 @@ main(int argc, char **argv)
     g_autoptr(TsdbStore) store = NULL;
     g_autoptr(Monitor) m = NULL;
     g_autoptr(Dispatch) disp = NULL;
+    Forecaster *fc = NULL;
     g_autoptr(RpcServer) server = NULL;
     g_autoptr(HookSock) hook = NULL;
     g_autofree char *store_dir = NULL;
@@ -239,7 +256,15 @@ main(int argc, char **argv)
 
     sys_virt_init();
     m = monitor_new(cfg, &sys_virt_libvirt_ops, store);
-    disp = dispatch_new(m, cfg);
+#ifdef UMBRA_FORECAST
+    if (strcmp(cfg->forecast_model, "off") != 0) {
+        fc =
+            forecaster_new(store, cfg->forecast_refit_s,
+                           (FcModel) fc_model_from_string(cfg->forecast_model));
+        monitor_set_sample_func(m, on_sample, fc);
+    }
+#endif
+    disp = dispatch_new(m, cfg, fc);
     server = rpc_server_new(cfg->socket_path, cfg->socket_group,
                             dispatch_handle, dispatch_client_gone, disp, &err);
     if (!server) {
@@ -268,6 +293,11 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGHUP, on_hup, &d);
     g_timeout_add_seconds(SPOOL_EVERY_S, on_spool_timer, &d);
     g_timeout_add_seconds(MAINTAIN_EVERY_S, on_maintain_timer, &d);
+#ifdef UMBRA_FORECAST
+    if (fc) {
+        g_timeout_add_seconds(FORECAST_TICK_S, on_forecast_timer, fc);
+    }
+#endif
 
     monitor_post_event(m, umbra_event_new(EVENT_SOURCE_DAEMON, NULL, NULL, NULL,
                                           "daemon-start", UMBRA_VERSION));
@@ -286,6 +316,9 @@ main(int argc, char **argv)
     g_clear_pointer(&hook, hooksock_free);
     g_clear_pointer(&server, rpc_server_free);
     g_clear_pointer(&disp, dispatch_free);
+#ifdef UMBRA_FORECAST
+    g_clear_pointer(&fc, forecaster_free);
+#endif
     if (pid_file) {
         unlink(pid_file);
     }

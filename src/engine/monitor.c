@@ -120,6 +120,8 @@ struct Monitor {
     GQueue recent;             /* UmbraEvent*, last EVENT_RING events */
     int64_t next_mem_event_id; /* event ids when there is no store */
     MonitorCounters counters;
+    MonitorSampleFunc sample_func; /* observer of accepted samples */
+    gpointer sample_data;
     gint alive_workers; /* atomic */
     GMutex exit_lock;
     GCond exit_cond;
@@ -749,6 +751,9 @@ accept_sample(Monitor *m, DomTrack *t, HostWorker *w, const DomSample *s)
     t->gone = false;
     dom_sample_free(t->latest);
     t->latest = dom_sample_copy(s);
+    if (m->sample_func) {
+        m->sample_func(s, m->sample_data);
+    }
     if (m->store) {
         pending_push(m, PENDING_DOM, dom_sample_copy(s));
     } else {
@@ -1201,6 +1206,13 @@ monitor_maintain(Monitor *m)
             return;
         }
     }
+}
+
+void
+monitor_set_sample_func(Monitor *m, MonitorSampleFunc func, gpointer data)
+{
+    m->sample_func = func;
+    m->sample_data = data;
 }
 
 guint

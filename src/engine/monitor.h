@@ -158,6 +158,12 @@ guint monitor_drain_spool(Monitor *m, const char *dir);
 /* Runs store retention; called periodically from the main loop. */
 void monitor_maintain(Monitor *m);
 
+/* Called on the main thread for every sample the monitor accepts. */
+typedef void (*MonitorSampleFunc)(const DomSample *s, gpointer user_data);
+
+/* Sets the one sample observer (e.g. the forecaster); NULL removes it. */
+void monitor_set_sample_func(Monitor *m, MonitorSampleFunc func, gpointer data);
+
 guint monitor_subscribe(Monitor *m, MonitorEventFunc func, gpointer data);
 void monitor_unsubscribe(Monitor *m, guint id);
 

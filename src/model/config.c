@@ -62,6 +62,7 @@ umbra_config_free(UmbraConfig *cfg)
     g_free(cfg->hook_socket_path);
     g_free(cfg->spool_dir);
     g_free(cfg->socket_group);
+    g_free(cfg->forecast_model);
     if (cfg->hosts) {
         g_ptr_array_unref(cfg->hosts);
     }
@@ -90,6 +91,8 @@ config_new_defaults(const char *path)
     cfg->keepalive_count = 3;
     cfg->reconnect_min_s = 1;
     cfg->reconnect_max_s = 60;
+    cfg->forecast_model = g_strdup("combo");
+    cfg->forecast_refit_s = 15 * 60;
     cfg->hosts = g_ptr_array_new_with_free_func(config_host_free);
     cfg->cells = g_ptr_array_new_with_free_func(config_cell_free);
     return cfg;
@@ -245,13 +248,38 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
         } else {
             cfg->reconnect_max_s = v;
         }
+    } else if (strcmp(key, "forecast_model") == 0) {
+        static const char *const models[] = {
+            "combo", "mstl", "ets", "arima", "snaive", "naive2", "off",
+        };
+        bool known = false;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(models); i++) {
+            known = known || strcmp(val, models[i]) == 0;
+        }
+        if (!known) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'forecast_model': '%s' is not one "
+                "of combo, mstl, ets, arima, snaive, naive2, off",
+                val);
+        }
+        g_free(cfg->forecast_model);
+        cfg->forecast_model = g_strdup(val);
+    } else if (strcmp(key, "forecast_refit") == 0) {
+        if (!parse_range(val, 60, 86400, true, &v)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'forecast_refit': '%s' is not a "
+                "duration between 1m and 1d",
+                val);
+        }
+        cfg->forecast_refit_s = v;
     } else {
         ERR(CONFIG_ERROR_UNKNOWN,
             "key '%s': unknown key in section [umbrad] "
             "(known: interval, store, socket, socket_group, hook_socket, "
             "spool_dir, retention_raw, retention_5m, retention_events, "
             "keepalive_interval, keepalive_count, reconnect_min, "
-            "reconnect_max)",
+            "reconnect_max, forecast_model, forecast_refit)",
             key);
     }
     return true;

@@ -56,6 +56,8 @@ typedef struct {
     int keepalive_count;        /* libvirt keepalive count */
     int64_t reconnect_min_s;    /* first reconnect delay */
     int64_t reconnect_max_s;    /* reconnect backoff cap */
+    char *forecast_model;       /* forecasting model name, or "off" */
+    int64_t forecast_refit_s;   /* refit each domain this often */
     GPtrArray *hosts;           /* ConfigHost*, in file order */
     GPtrArray *cells;           /* ConfigCell*, first mention order */
 } UmbraConfig;

@@ -22,6 +22,8 @@ test_good(void)
                                        "interval = 2s\n"
                                        "store = /tmp/x.db\n"
                                        "retention_raw = 1d\n"
+                                       "forecast_model = mstl\n"
+                                       "forecast_refit = 5m\n"
                                        "\n"
                                        "[cell:a]\n"
                                        "description = rack A\n"
@@ -39,6 +41,8 @@ test_good(void)
     CU_ASSERT_EQUAL(cfg->interval_s, 2);
     CU_ASSERT_STRING_EQUAL(cfg->store_path, "/tmp/x.db");
     CU_ASSERT_EQUAL(cfg->retention_raw_s, 86400);
+    CU_ASSERT_STRING_EQUAL(cfg->forecast_model, "mstl");
+    CU_ASSERT_EQUAL(cfg->forecast_refit_s, 300);
     CU_ASSERT_EQUAL(cfg->hosts->len, 3);
     CU_ASSERT_EQUAL(cfg->cells->len, 3);
     CU_ASSERT_STRING_EQUAL(umbra_config_find_host(cfg, "h2")->cell, "b");
@@ -103,6 +107,10 @@ test_bad(void)
          "[host:h]\nuri = qemu:///system\n",
          CONFIG_ERROR_INCONSISTENT, "reconnect_min"},
         {"[umbrad]\ninterval =\n", CONFIG_ERROR_VALUE, "empty value"},
+        {"[umbrad]\nforecast_model = prophet\n", CONFIG_ERROR_VALUE,
+         "t.conf:2: key 'forecast_model'"},
+        {"[umbrad]\nforecast_refit = 10s\n", CONFIG_ERROR_VALUE,
+         "t.conf:2: key 'forecast_refit'"},
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
