@@ -59,7 +59,6 @@ typedef struct {
     double *c;    /* extended cycle-subseries smooth (n + 2 p) */
     double *w1;   /* detrended / deseasonalised series (n + 2 p) */
     double *w2;   /* moving averages (n + 2 p) */
-    double *lw;   /* loess neighbourhood weights (n + 2 p) */
     double *sub;  /* one cycle-subseries (n / p + 3) */
     double *subw; /* its robustness weights */
     double *subs; /* its smooth, extended (n / p + 3) */
@@ -85,81 +84,75 @@ next_odd(double x)
 
 /*
  * One local fit at position @xs (0-based; may lie outside [0, n)), over
- * the points nleft..nright (inclusive, 0-based) of @y, with span @len.
- * @w is scratch of at least nright + 1.  @rw (nullable) are robustness
- * weights.  Returns: false (and leaves *ret) when every weight is zero.
+ * the points nleft..nright (inclusive, 0-based) of @y, with span @len:
+ * tricube weights in |j - xs| / h (h the distance to the farther end of
+ * the neighbourhood), times the robustness weights @rw (nullable), and
+ * a weighted mean (@deg 0) or least-squares line (@deg 1).  Returns:
+ * false (and leaves *ret) when every weight is zero.
  */
 static bool
 loess_at(const double *y, size_t n, size_t len, int deg, double xs,
-         size_t nleft, size_t nright, double *w, const double *rw, double *ret)
+         size_t nleft, size_t nright, const double *rw, double *ret)
 {
     double range = (double) n - 1;
     double h = fmax(xs - (double) nleft, (double) nright - xs);
-    double h9, h1, a = 0, fit = 0;
+    double h9, h1, inv_h;
+    double a = 0, sd = 0, sdd = 0, sy = 0, sdy = 0;
 
     if (len > n) {
         h += (double) ((len - n) / 2);
     }
     h9 = 0.999 * h;
     h1 = 0.001 * h;
+    inv_h = h > 0 ? 1 / h : 0;
+    /* One pass accumulates the weighted moments in d = j - xs. */
     for (size_t j = nleft; j <= nright; j++) {
-        double r = fabs((double) j - xs);
+        double d = (double) j - xs;
+        double r = fabs(d);
+        double w;
 
-        w[j] = 0;
-        if (r <= h9) {
-            if (r <= h1) {
-                w[j] = 1;
-            } else {
-                double q = r / h;
-
-                q = 1 - q * q * q;
-                w[j] = q * q * q;
-            }
-            if (rw) {
-                w[j] *= rw[j];
-            }
-            a += w[j];
+        if (r > h9) {
+            continue;
         }
+        if (r <= h1) {
+            w = 1;
+        } else {
+            double q = r * inv_h;
+
+            q = 1 - q * q * q;
+            w = q * q * q;
+        }
+        if (rw) {
+            w *= rw[j];
+        }
+        a += w;
+        sd += w * d;
+        sdd += w * d * d;
+        sy += w * y[j];
+        sdy += w * d * y[j];
     }
     if (a <= 0) {
         return false;
     }
-    for (size_t j = nleft; j <= nright; j++) {
-        w[j] /= a;
-    }
+    *ret = sy / a;
     if (h > 0 && deg > 0) {
-        double mean = 0, var = 0;
+        double mean = sd / a;
+        double var = fmax(sdd / a - mean * mean, 0);
 
-        for (size_t j = nleft; j <= nright; j++) {
-            mean += w[j] * (double) j;
-        }
-        for (size_t j = nleft; j <= nright; j++) {
-            double d = (double) j - mean;
-
-            var += w[j] * d * d;
-        }
+        /* The local line through the weighted mean, evaluated at xs. */
         if (sqrt(var) > 0.001 * range) {
-            double b = (xs - mean) / var;
-
-            for (size_t j = nleft; j <= nright; j++) {
-                w[j] *= b * ((double) j - mean) + 1;
-            }
+            *ret -= mean / var * (sdy / a - mean * sy / a);
         }
     }
-    for (size_t j = nleft; j <= nright; j++) {
-        fit += w[j] * y[j];
-    }
-    *ret = fit;
     return true;
 }
 
 /* Evaluates the local fit at point @i into ys[i] (y[i] if impossible). */
 static void
 loess_point(const double *y, size_t n, size_t len, int deg, size_t i,
-            size_t nleft, size_t nright, double *w, const double *rw,
-            double *ys)
+            size_t nleft, size_t nright, const double *rw, double *ys)
 {
-    if (!loess_at(y, n, len, deg, (double) i, nleft, nright, w, rw, &ys[i])) {
+    if (!loess_at(y, n, len, deg, (double) i, nleft, nright, rw, &ys[i])) {
         ys[i] = y[i];
     }
 }
@@ -170,7 +163,7 @@ loess_point(const double *y, size_t n, size_t len, int deg, size_t i,
  */
 static void
 loess_smooth(const double *y, size_t n, int len_in, int deg, int jump_in,
-             const double *rw, double *w, double *ys)
+             const double *rw, double *ys)
 {
     size_t len = (size_t) len_in;
     size_t jump;
@@ -182,7 +175,7 @@ loess_smooth(const double *y, size_t n, int len_in, int deg, int jump_in,
     jump = MIN((size_t) MAX(jump_in, 1), n - 1);
     if (len >= n) {
         for (size_t i = 0; i < n; i += jump) {
-            loess_point(y, n, len, deg, i, 0, n - 1, w, rw, ys);
+            loess_point(y, n, len, deg, i, 0, n - 1, rw, ys);
         }
     } else if (jump == 1) {
         size_t half = (len + 1) / 2;
@@ -193,7 +186,7 @@ loess_smooth(const double *y, size_t n, int len_in, int deg, int jump_in,
                 nleft++;
                 nright++;
             }
-            loess_point(y, n, len, deg, i, nleft, nright, w, rw, ys);
+            loess_point(y, n, len, deg, i, nleft, nright, rw, ys);
         }
     } else {
         size_t half = (len + 1) / 2;
@@ -211,7 +204,7 @@ loess_smooth(const double *y, size_t n, int len_in, int deg, int jump_in,
                 nleft = i + 1 - half;
                 nright = i + len - half;
             }
-            loess_point(y, n, len, deg, i, nleft, nright, w, rw, ys);
+            loess_point(y, n, len, deg, i, nleft, nright, rw, ys);
         }
     }
     if (jump != 1) {
@@ -228,7 +221,7 @@ loess_smooth(const double *y, size_t n, int len_in, int deg, int jump_in,
         if (k != n - 1) {
             size_t nleft = len >= n ? 0 : n - len;
 
-            loess_point(y, n, len, deg, n - 1, nleft, n - 1, w, rw, ys);
+            loess_point(y, n, len, deg, n - 1, nleft, n - 1, rw, ys);
             if (k != n - 2) {
                 double delta = (ys[n - 1] - ys[k]) / (double) (n - 1 - k);
 
@@ -277,14 +270,14 @@ cycle_subseries(const double *w, size_t n, const StlSpec *sp, bool userw,
             wk->sub[i] = w[i * p + j];
             wk->subw[i] = wk->rw[i * p + j];
         }
-        loess_smooth(wk->sub, k, sp->ns, sp->isdeg, sp->nsjump, rw, wk->lw,
+        loess_smooth(wk->sub, k, sp->ns, sp->isdeg, sp->nsjump, rw,
                      wk->subs + 1);
-        if (!loess_at(wk->sub, k, ns, sp->isdeg, -1.0, 0, nright, wk->lw, rw,
+        if (!loess_at(wk->sub, k, ns, sp->isdeg, -1.0, 0, nright, rw,
                       &wk->subs[0])) {
             wk->subs[0] = wk->subs[1];
         }
-        if (!loess_at(wk->sub, k, ns, sp->isdeg, (double) k, nleft, k - 1,
-                      wk->lw, rw, &wk->subs[k + 1])) {
+        if (!loess_at(wk->sub, k, ns, sp->isdeg, (double) k, nleft, k - 1, rw,
+                      &wk->subs[k + 1])) {
             wk->subs[k + 1] = wk->subs[k];
         }
         for (size_t m = 0; m < k + 2; m++) {
@@ -309,8 +302,7 @@ stl_inner(const double *y, size_t n, const StlSpec *sp, bool userw, StlWork *wk,
         moving_average(wk->c, n + 2 * p, p, wk->w2);
         moving_average(wk->w2, n + p + 1, p, wk->w1);
         moving_average(wk->w1, n + 2, 3, wk->w2);
-        loess_smooth(wk->w2, n, sp->nl, sp->ildeg, sp->nljump, NULL, wk->lw,
-                     wk->w1);
+        loess_smooth(wk->w2, n, sp->nl, sp->ildeg, sp->nljump, NULL, wk->w1);
         for (size_t i = 0; i < n; i++) {
             season[i] = wk->c[p + i] - wk->w1[i];
         }
@@ -318,7 +310,7 @@ stl_inner(const double *y, size_t n, const StlSpec *sp, bool userw, StlWork *wk,
             wk->w1[i] = y[i] - season[i];
         }
         loess_smooth(wk->w1, n, sp->nt, sp->itdeg, sp->ntjump,
-                     userw ? wk->rw : NULL, wk->lw, trend);
+                     userw ? wk->rw : NULL, trend);
     }
 }
 
@@ -453,13 +445,12 @@ fc_stl_ex(const double *y, size_t n, int period, const FcStlParams *p,
     stl_resolve(p, n, period, &sp);
     ext = n + 2 * (size_t) period;
     nsub = n / (size_t) period + 3;
-    mem = g_new0(double, n + 4 * ext + 3 * nsub);
+    mem = g_new0(double, n + 3 * ext + 3 * nsub);
     wk.rw = mem;
     wk.c = wk.rw + n;
     wk.w1 = wk.c + ext;
     wk.w2 = wk.w1 + ext;
-    wk.lw = wk.w2 + ext;
-    wk.sub = wk.lw + ext;
+    wk.sub = wk.w2 + ext;
     wk.subw = wk.sub + nsub;
     wk.subs = wk.subw + nsub;
     season = g_new0(double, n);
