@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,17 +135,36 @@ write_pidfile(const char *path, GError **error)
     return g_file_set_contents(path, pid, -1, error);
 }
 
-static bool
-daemonize(void)
-{
-    pid_t pid = fork();
+/*
+ * Daemonizing happens before umbrad creates any thread or socket (a fork
+ * keeps only the calling thread).  The parent waits on a pipe until the
+ * daemon says it is serving ("0") or has failed ("<exit code>"), so that
+ * start-up errors still reach the terminal and the exit status.
+ */
+static int ready_fd = -1;
 
+static bool
+daemonize_begin(void)
+{
+    int fds[2];
+    pid_t pid;
+
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        return false;
+    }
+    pid = fork();
     if (pid < 0) {
         return false;
     }
     if (pid > 0) {
-        _exit(0);
+        char buf[16] = "";
+        ssize_t n;
+
+        close(fds[1]);
+        n = read(fds[0], buf, sizeof(buf) - 1);
+        _exit(n > 0 ? atoi(buf) : 2);
     }
+    close(fds[0]);
     if (setsid() < 0) {
         return false;
     }
@@ -155,10 +175,51 @@ daemonize(void)
     if (pid > 0) {
         _exit(0);
     }
-    if (chdir("/") < 0) {
-        return false;
+    ready_fd = fds[1];
+    return chdir("/") == 0;
+}
+
+/* Tells a waiting parent how start-up ended; on success detaches stdio. */
+static void
+daemonize_end(int code)
+{
+    char buf[16];
+    int null;
+
+    if (ready_fd < 0) {
+        return;
     }
-    return true;
+    g_snprintf(buf, sizeof(buf), "%d\n", code);
+    if (write(ready_fd, buf, strlen(buf)) < 0) {
+        /* The parent is gone: nothing to tell. */
+    }
+    close(ready_fd);
+    ready_fd = -1;
+    if (code == 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        if (log_fd != STDERR_FILENO) {
+            dup2(null, STDERR_FILENO);
+        }
+        close(null);
+    }
+}
+
+/* Start-up failure: message on stderr, exit code to the parent. */
+static int startup_fail(int code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static int
+startup_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "umbrad: %s\n", msg);
+    daemonize_end(code);
+    return code;
 }
 
 int
@@ -230,28 +291,29 @@ main(int argc, char **argv)
                config_path, cfg->hosts->len, cfg->cells->len, cfg->interval_s);
         return 0;
     }
+    if (opt_daemon && !daemonize_begin()) {
+        fprintf(stderr, "umbrad: cannot daemonize: %s\n", g_strerror(errno));
+        return 2;
+    }
     if (log_file) {
         log_fd =
             open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
         if (log_fd < 0) {
-            fprintf(stderr, "umbrad: cannot open log file %s: %s\n", log_file,
-                    g_strerror(errno));
-            return 2;
+            return startup_fail(2, "cannot open log file %s: %s", log_file,
+                                g_strerror(errno));
         }
     }
     g_log_set_writer_func(log_writer, NULL, NULL);
 
     store_dir = g_path_get_dirname(cfg->store_path);
     if (g_mkdir_with_parents(store_dir, 0750) < 0) {
-        fprintf(stderr, "umbrad: cannot create %s: %s\n", store_dir,
-                g_strerror(errno));
-        return 2;
+        return startup_fail(2, "cannot create %s: %s", store_dir,
+                            g_strerror(errno));
     }
     g_mkdir_with_parents(cfg->spool_dir, 0700);
     store = tsdb_store_open(cfg->store_path, &err);
     if (!store) {
-        fprintf(stderr, "umbrad: %s\n", err->message);
-        return 2;
+        return startup_fail(2, "%s", err->message);
     }
 
     sys_virt_init();
@@ -268,22 +330,17 @@ main(int argc, char **argv)
     server = rpc_server_new(cfg->socket_path, cfg->socket_group,
                             dispatch_handle, dispatch_client_gone, disp, &err);
     if (!server) {
-        fprintf(stderr, "umbrad: %s\n", err->message);
-        return 2;
+        return startup_fail(2, "%s", err->message);
     }
     hook = hooksock_new(cfg->hook_socket_path, m, &err);
     if (!hook) {
-        fprintf(stderr, "umbrad: %s\n", err->message);
-        return 2;
-    }
-    if (opt_daemon && !daemonize()) {
-        fprintf(stderr, "umbrad: cannot daemonize: %s\n", g_strerror(errno));
-        return 2;
+        return startup_fail(2, "%s", err->message);
     }
     if (pid_file && !write_pidfile(pid_file, &err)) {
         g_warning("cannot write pid file: %s", err->message);
         g_clear_error(&err);
     }
+    daemonize_end(0);
 
     d.loop = g_main_loop_new(NULL, FALSE);
     d.m = m;
