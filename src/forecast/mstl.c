@@ -53,6 +53,10 @@
 
 #include "forecast/ets.h"
 
+/* Normal quantiles of the 80 % and 95 % intervals. */
+#define FC_Z80 1.2815515655446004
+#define FC_Z95 1.959963984540054
+
 /* Workspace of one STL run (arrays sized for n + 2 period). */
 typedef struct {
     double *rw;   /* robustness weights (n) */
@@ -509,8 +513,9 @@ fc_mstl_options_init(FcMstlOptions *o)
         o->s_window[i] = -1;
     }
     o->robust = false;
-    o->seas_method = FC_MSTL_SEAS_NAIVE;
-    o->seas_cycles = 1;
+    o->seas_var = false;
+    o->trend = FC_MSTL_TREND_AUTO;
+    o->lambda = NAN;
 }
 
 /* The seasonal window of the @i-th used period (0-based). */
@@ -627,25 +632,176 @@ fc_mstl(const double *y, size_t n, const int *periods, size_t np,
                       ret_remainder, ret_used, error);
 }
 
-/* Adds the forecast of one seasonal component @s (period @p) to @fc. */
+/*
+ * Adds the seasonal naive forecast of one seasonal component @s (period
+ * @p) to @fc, and to @var the variance of that forecast if the
+ * component were a seasonal random walk: k times the mean square
+ * cycle-to-cycle change, k the number of cycles ahead.
+ */
 static void
-seasonal_forecast(const double *s, size_t n, size_t p, size_t h,
-                  const FcMstlOptions *o, double *fc)
+seasonal_forecast(const double *s, size_t n, size_t p, size_t h, double *fc,
+                  double *var)
 {
-    size_t cycles = 1;
+    double v = 0;
 
-    if (o->seas_method == FC_MSTL_SEAS_MEAN && o->seas_cycles > 1) {
-        cycles = MIN((size_t) o->seas_cycles, n / p);
+    for (size_t t = p; t < n; t++) {
+        v += (s[t] - s[t - p]) * (s[t] - s[t - p]);
     }
+    v /= (double) (n - p);
     for (size_t i = 0; i < h; i++) {
-        size_t phase = n - p + i % p;
-        double sum = 0;
-
-        for (size_t c = 0; c < cycles; c++) {
-            sum += s[phase - c * p];
-        }
-        fc[i] += sum / (double) cycles;
+        fc[i] += s[n - p + i % p];
+        var[i] += (double) (i / p + 1) * v;
     }
+}
+
+/* Widens the interval [lo, hi] around @mean by the variance @var at the
+ * normal quantile @z, each side separately (ETS intervals may be
+ * asymmetric). */
+static void
+widen(double mean, double var, double z, double *lo, double *hi)
+{
+    double dl = mean - *lo, dh = *hi - mean;
+
+    *lo = mean - sqrt(dl * dl + z * z * var);
+    *hi = mean + sqrt(dh * dh + z * z * var);
+}
+
+/* Box-Cox transform of a positive value. */
+static double
+box_cox(double y, double lambda)
+{
+    return lambda == 0 ? log(y) : (pow(y, lambda) - 1) / lambda;
+}
+
+/* Its inverse; values outside the transform's range map to 0. */
+static double
+inv_box_cox(double z, double lambda)
+{
+    double base;
+
+    if (lambda == 0) {
+        return exp(fmin(z, 700));
+    }
+    base = lambda * z + 1;
+    return base > 0 ? pow(base, 1 / lambda) : 0;
+}
+
+/* Guerrero's criterion: the coefficient of variation of sd / mean^(1 -
+ * lambda) over the blocks whose means and sds are given. */
+static double
+guerrero_cv(const double *mean, const double *sd, size_t nb, double lambda)
+{
+    double s = 0, ss = 0, m;
+
+    for (size_t b = 0; b < nb; b++) {
+        double r = sd[b] / pow(mean[b], 1 - lambda);
+
+        s += r;
+        ss += r * r;
+    }
+    m = s / (double) nb;
+    if (!(m > 0)) {
+        return INFINITY;
+    }
+    return sqrt(fmax(ss - s * m, 0) / (double) (nb - 1)) / m;
+}
+
+double
+fc_box_cox_lambda(const double *y, size_t n, int period, double lo, double hi)
+{
+    const double gr = (sqrt(5.0) - 1) / 2;
+    size_t p = (size_t) MAX(period, 2);
+    size_t nb = n / p, start;
+    g_autofree double *mean = NULL;
+    g_autofree double *sd = NULL;
+    double a = lo, b = hi, c, d, fc, fd;
+
+    if (nb < 2 || !(lo <= hi)) {
+        return 1;
+    }
+    start = n - nb * p;
+    mean = g_new(double, nb);
+    sd = g_new(double, nb);
+    for (size_t k = 0; k < nb; k++) {
+        const double *x = y + start + k * p;
+        double s = 0, ss = 0;
+
+        for (size_t i = 0; i < p; i++) {
+            if (!(x[i] > 0) || !isfinite(x[i])) {
+                return 1;
+            }
+            s += x[i];
+        }
+        mean[k] = s / (double) p;
+        for (size_t i = 0; i < p; i++) {
+            ss += (x[i] - mean[k]) * (x[i] - mean[k]);
+        }
+        sd[k] = sqrt(ss / (double) (p - 1));
+    }
+    /* Golden-section search to about 1e-4, as R's optimize(). */
+    c = b - gr * (b - a);
+    d = a + gr * (b - a);
+    fc = guerrero_cv(mean, sd, nb, c);
+    fd = guerrero_cv(mean, sd, nb, d);
+    while (b - a > 1e-4) {
+        if (fc < fd) {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - gr * (b - a);
+            fc = guerrero_cv(mean, sd, nb, c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + gr * (b - a);
+            fd = guerrero_cv(mean, sd, nb, d);
+        }
+    }
+    return (a + b) / 2;
+}
+
+/*
+ * Fits the non-seasonal ETS models @o allows to @y and returns the one
+ * with the smallest AICc.
+ */
+static FcEtsModel *
+fit_adjusted(const double *y, size_t n, const FcMstlOptions *o, GError **error)
+{
+    static const FcEtsSpec damped[] = {
+        {'A', 'N', false, 'N'},
+        {'M', 'N', false, 'N'},
+        {'A', 'A', true, 'N'},
+        {'M', 'A', true, 'N'},
+    };
+    size_t nspec = o->trend == FC_MSTL_TREND_NONE ? 2 : G_N_ELEMENTS(damped);
+    FcEtsModel *best = NULL;
+    bool positive = true;
+
+    if (o->trend == FC_MSTL_TREND_AUTO) {
+        return fc_ets_fit(y, n, 1, NULL, error);
+    }
+    for (size_t i = 0; i < n; i++) {
+        positive = positive && y[i] > 0;
+    }
+    for (size_t k = 0; k < nspec; k++) {
+        FcEtsModel *m;
+
+        if (damped[k].error == 'M' && !positive) {
+            continue;
+        }
+        m = fc_ets_fit(y, n, 1, &damped[k], NULL);
+        if (m && (!best || fc_ets_aicc(m) < fc_ets_aicc(best))) {
+            fc_ets_free(best);
+            best = m;
+        } else {
+            fc_ets_free(m);
+        }
+    }
+    if (!best) {
+        return fc_ets_fit(y, n, 1, NULL, error);
+    }
+    return best;
 }
 
 FcResult *
@@ -657,12 +813,16 @@ fc_mstl_forecast_ex(const double *y, size_t n, const int *periods, size_t np,
     g_autofree double *mem = NULL;
     g_autofree double **seas = NULL;
     g_autofree double *sfc = NULL;
+    g_autofree double *svar = NULL;
     g_autofree double *adj = NULL;
     g_autoptr(FcEtsModel) model = NULL;
     g_autoptr(FcResult) r = NULL;
     g_autoptr(GString) name = NULL;
+    g_autofree double *z = NULL;
     double *trend, *rem;
     size_t used = 0;
+    bool transform;
+    double lambda;
 
     if (!o) {
         fc_mstl_options_init(&defaults);
@@ -692,7 +852,26 @@ fc_mstl_forecast_ex(const double *y, size_t n, const int *periods, size_t np,
     trend = mem + np * n;
     rem = trend + n;
     sfc = g_new0(double, h);
+    svar = g_new0(double, h);
     adj = g_memdup2(y, n * sizeof(double));
+    lambda = o->lambda;
+    transform = isfinite(lambda) || o->lambda_auto;
+    for (size_t t = 0; transform && t < n; t++) {
+        transform = y[t] > 0;
+    }
+    if (transform && o->lambda_auto) {
+        size_t k = mstl_order(n, periods, np, order);
+
+        lambda = fc_box_cox_lambda(y, n, k ? periods[order[0]] : 2, 0, 1);
+    }
+    if (transform) {
+        z = g_new(double, n);
+        for (size_t t = 0; t < n; t++) {
+            z[t] = box_cox(y[t], lambda);
+        }
+        y = z;
+        memcpy(adj, z, n * sizeof(double));
+    }
     name = g_string_new("MSTL(");
     if (mstl_order(n, periods, np, order) > 0) {
         if (!fc_mstl_ex(y, n, periods, np, o, seas, trend, rem, &used, error)) {
@@ -703,7 +882,7 @@ fc_mstl_forecast_ex(const double *y, size_t n, const int *periods, size_t np,
             size_t k = order[i];
 
             g_string_append_printf(name, "%s%d", i ? "," : "", periods[k]);
-            seasonal_forecast(seas[k], n, (size_t) periods[k], h, o, sfc);
+            seasonal_forecast(seas[k], n, (size_t) periods[k], h, sfc, svar);
         }
         for (size_t t = 0; t < n; t++) {
             adj[t] = trend[t] + rem[t];
@@ -711,7 +890,7 @@ fc_mstl_forecast_ex(const double *y, size_t n, const int *periods, size_t np,
     }
     g_string_append(name, ")+");
 
-    model = fc_ets_fit(adj, n, 1, NULL, error);
+    model = fit_adjusted(adj, n, o, error);
     if (!model) {
         return NULL;
     }
@@ -725,6 +904,17 @@ fc_mstl_forecast_ex(const double *y, size_t n, const int *periods, size_t np,
         r->hi80[i] += sfc[i];
         r->lo95[i] += sfc[i];
         r->hi95[i] += sfc[i];
+        if (o->seas_var) {
+            widen(r->mean[i], svar[i], FC_Z80, &r->lo80[i], &r->hi80[i]);
+            widen(r->mean[i], svar[i], FC_Z95, &r->lo95[i], &r->hi95[i]);
+        }
+        if (transform) {
+            r->mean[i] = inv_box_cox(r->mean[i], lambda);
+            r->lo80[i] = inv_box_cox(r->lo80[i], lambda);
+            r->hi80[i] = inv_box_cox(r->hi80[i], lambda);
+            r->lo95[i] = inv_box_cox(r->lo95[i], lambda);
+            r->hi95[i] = inv_box_cox(r->hi95[i], lambda);
+        }
     }
     if (r->method) {
         g_string_append(name, r->method);

@@ -93,12 +93,13 @@ bool fc_mstl(const double *y, size_t n, const int *periods, size_t np,
              double **ret_seasonals, double *ret_trend, double *ret_remainder,
              size_t *ret_used, GError **error);
 
-/* How the seasonal components are forecast by fc_mstl_forecast_ex(). */
+/* Which ETS models may forecast the seasonally adjusted series. */
 typedef enum {
-    FC_MSTL_SEAS_NAIVE, /* repeat the last cycle (R's stlf) */
-    FC_MSTL_SEAS_MEAN,  /* repeat the mean of the last seas_cycles cycles */
-    FC_MSTL_SEAS_LAST
-} FcMstlSeasMethod;
+    FC_MSTL_TREND_AUTO,   /* every non-seasonal ETS, by AICc (R's "ZZN") */
+    FC_MSTL_TREND_DAMPED, /* only no trend or damped trend, by AICc */
+    FC_MSTL_TREND_NONE,   /* only no trend: ETS(A,N,N) or ETS(M,N,N) */
+    FC_MSTL_TREND_LAST
+} FcMstlTrend;
 
 /* MSTL and forecast options; fc_mstl_options_init() gives R's defaults. */
 typedef struct {
@@ -107,8 +108,15 @@ typedef struct {
                                    * -1 = 7 + 4 (i + 1) (R); 0 = periodic;
                                    * periods past FC_MAX_PERIODS take R's */
     bool robust;                  /* robust STL (R's mstl default: false) */
-    FcMstlSeasMethod seas_method; /* seasonal forecast (R: naive) */
-    int seas_cycles;              /* cycles averaged by FC_MSTL_SEAS_MEAN */
+    bool seas_var;     /* widen the intervals by the seasonal components'
+                        * cycle-to-cycle variance, as for a seasonal random
+                        * walk (R: false; its intervals are ETS's alone) */
+    FcMstlTrend trend; /* ETS models allowed (R: auto) */
+    double lambda;     /* Box-Cox parameter applied before decomposing
+                        * when every observation is > 0; NAN = none (R) */
+    bool lambda_auto;  /* instead, choose lambda in [0, 1] by Guerrero's
+                        * method over cycles of the shortest used period
+                        * (R's BoxCox.lambda(x, lower = 0, upper = 1)) */
 } FcMstlOptions;
 
 /* fc_mstl_options_init: fills @o with R's mstl()/stlf() defaults. */
@@ -134,6 +142,23 @@ bool fc_mstl_ex(const double *y, size_t n, const int *periods, size_t np,
  */
 FcResult *fc_mstl_forecast(const double *y, size_t n, const int *periods,
                            size_t np, size_t h, GError **error);
+
+/*
+ * fc_box_cox_lambda:
+ * @y, @n: observations, all > 0
+ * @period: length of the blocks compared (>= 2)
+ * @lo, @hi: the range searched
+ *
+ * Guerrero (1993): the lambda in [@lo, @hi] that makes the ratio of
+ * each block's standard deviation to its mean^(1 - lambda) most nearly
+ * constant (smallest coefficient of variation), over the last whole
+ * blocks of @period observations.
+ *
+ * Returns: lambda, or 1 when it cannot be estimated (fewer than two
+ * blocks, a non-positive value).
+ */
+double fc_box_cox_lambda(const double *y, size_t n, int period, double lo,
+                         double hi);
 
 /* fc_mstl_forecast_ex: fc_mstl_forecast() with explicit options (@o
  * nullable = R's defaults). */

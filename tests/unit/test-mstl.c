@@ -398,6 +398,82 @@ test_deterministic(void)
     CU_ASSERT_STRING_EQUAL(a->method, b->method);
 }
 
+static void
+test_box_cox_lambda(void)
+{
+    double y[48];
+
+    CU_ASSERT_DOUBLE_EQUAL(
+        fc_box_cox_lambda(airpass_y, G_N_ELEMENTS(airpass_y), 12, -1, 2),
+        AIRPASS_LAMBDA, 1e-3);
+    CU_ASSERT_DOUBLE_EQUAL(
+        fc_box_cox_lambda(nottem_y, G_N_ELEMENTS(nottem_y), 12, 0, 1),
+        NOTTEM_LAMBDA, 1e-3);
+    /* Degenerate: too short, non-positive, constant. */
+    for (size_t i = 0; i < 48; i++) {
+        y[i] = 5;
+    }
+    CU_ASSERT_EQUAL(fc_box_cox_lambda(y, 30, 24, 0, 1), 1);
+    {
+        double l = fc_box_cox_lambda(y, 48, 24, 0, 1);
+
+        CU_ASSERT(l >= 0 && l <= 1);
+    }
+    y[7] = 0;
+    CU_ASSERT_EQUAL(fc_box_cox_lambda(y, 48, 24, 0, 1), 1);
+}
+
+/* The tuned options: Box-Cox, restricted trends, wider intervals. */
+static void
+test_forecast_options(void)
+{
+    size_t n = 700;
+    g_autofree double *y = synth(n);
+    int periods[2] = {24, 168};
+    FcMstlOptions o;
+    g_autoptr(FcResult) plain = NULL;
+    g_autoptr(FcResult) wide = NULL;
+    g_autoptr(FcResult) boxcox = NULL;
+    g_autoptr(FcResult) flat = NULL;
+
+    fc_mstl_options_init(&o);
+    plain = fc_mstl_forecast_ex(y, n, periods, 2, 48, &o, NULL);
+    o.seas_var = true;
+    wide = fc_mstl_forecast_ex(y, n, periods, 2, 48, &o, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(wide);
+    for (size_t i = 0; i < 48; i++) {
+        CU_ASSERT_EQUAL(plain->mean[i], wide->mean[i]);
+        CU_ASSERT(wide->lo95[i] <= plain->lo95[i]);
+        CU_ASSERT(wide->hi95[i] >= plain->hi95[i]);
+        CU_ASSERT(wide->lo80[i] <= plain->lo80[i]);
+    }
+    o.lambda_auto = true;
+    o.s_window[0] = 9;
+    boxcox = fc_mstl_forecast_ex(y, n, periods, 2, 48, &o, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(boxcox);
+    CU_ASSERT(all_finite(boxcox));
+    CU_ASSERT(max_diff(boxcox->mean, plain->mean, 48) < 3);
+    o.trend = FC_MSTL_TREND_NONE;
+    flat = fc_mstl_forecast_ex(y, n, periods, 2, 48, &o, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(flat);
+    CU_ASSERT_PTR_NOT_NULL(strstr(flat->method, ",N,N)"));
+    /* A Box-Cox transform is skipped for a series with a zero. */
+    y[10] = 0;
+    {
+        g_autoptr(FcResult) a = NULL;
+        g_autoptr(FcResult) b = NULL;
+
+        fc_mstl_options_init(&o);
+        a = fc_mstl_forecast_ex(y, n, periods, 2, 48, &o, NULL);
+        o.lambda = 0;
+        b = fc_mstl_forecast_ex(y, n, periods, 2, 48, &o, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+        CU_ASSERT_EQUAL(memcmp(a->mean, b->mean, 48 * sizeof(double)), 0);
+    }
+}
+
 static const CutestCase cases[] = {
     {"stl_nottem", test_stl_nottem},
     {"stl_robust", test_stl_robust},
@@ -411,6 +487,8 @@ static const CutestCase cases[] = {
     {"forecast_pure_seasonal", test_forecast_pure_seasonal},
     {"forecast_degenerate", test_forecast_degenerate},
     {"deterministic", test_deterministic},
+    {"box_cox_lambda", test_box_cox_lambda},
+    {"forecast_options", test_forecast_options},
 };
 
 CUTEST_MAIN("mstl", cases)

@@ -69,3 +69,13 @@ cat("/* R: stlf(ts(synth(400), frequency = 24), h = 48): ", fc$method,
 emit("synth_fc1_mean", fc$mean)
 emit("synth_fc1_lo95", fc$lower[, 2])
 emit("synth_fc1_hi95", fc$upper[, 2])
+
+# 6. Guerrero's Box-Cox lambda: BoxCox.lambda(x, lower, upper).
+cat("/* R: AirPassengers */\n")
+emit("airpass_y", AirPassengers)
+cat(sprintf("/* R: BoxCox.lambda(AirPassengers, lower = -1, upper = 2) */\n"))
+cat(sprintf("#define AIRPASS_LAMBDA %.10g\n",
+            BoxCox.lambda(AirPassengers, lower = -1, upper = 2)))
+cat(sprintf("/* R: BoxCox.lambda(nottem, lower = 0, upper = 1) */\n"))
+cat(sprintf("#define NOTTEM_LAMBDA %.10g\n",
+            BoxCox.lambda(nottem, lower = 0, upper = 1)))
