@@ -8,7 +8,8 @@
 #include "engine/monitor.h"
 
 /* Applies a sampling round of host @idx: @raws (transfer full) DomRaw*,
- * @host (nullable) the host counters. */
+ * @host (nullable) the host counters; then writes the store (which the
+ * running daemon does once per interval). */
 void monitor_test_round(Monitor *m, guint idx, GPtrArray *raws,
                         const HostRaw *host);
 

@@ -35,6 +35,11 @@ struct SysVirtConn {
     SysVirtEventFunc ev_cb;    /* domain event sink */
     SysVirtCloseFunc close_cb; /* close sink */
     gpointer user_data;        /* for both */
+    bool have_node;            /* the node facts below are known */
+    unsigned node_cpus;        /* virNodeGetInfo(): CPUs */
+    uint64_t node_mem_kib;     /* virNodeGetInfo(): memory */
+    int ncpu_params;           /* virNodeGetCPUStats() count, 0 = none */
+    int nmem_params;           /* virNodeGetMemoryStats() count, 0 = none */
 };
 
 static void
@@ -319,11 +324,47 @@ virt_domain_stats(SysVirtConn *c, GError **error)
     return out;
 }
 
+/*
+ * Node facts that do not change while a connection lives (CPU count,
+ * memory size, how many counters the node reports) are read once per
+ * connection, so a round costs two calls: CPU and memory counters.
+ */
+static bool
+virt_node_facts(SysVirtConn *c, GError **error)
+{
+    virNodeInfo info;
+    int n = 0;
+
+    if (c->have_node) {
+        return true;
+    }
+    if (virNodeGetInfo(c->conn, &info) < 0) {
+        virt_set_error(error, SYS_VIRT_ERROR_CALL, "cannot get node info");
+        return false;
+    }
+    c->node_cpus = info.cpus;
+    c->node_mem_kib = info.memory;
+    /* Optional counters (not every driver has them): without them the
+     * host's CPU % stays unknown. */
+    if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, NULL, &n, 0) ==
+            0 &&
+        n > 0) {
+        c->ncpu_params = n;
+    }
+    n = 0;
+    if (virNodeGetMemoryStats(c->conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, NULL,
+                              &n, 0) == 0 &&
+        n > 0) {
+        c->nmem_params = n;
+    }
+    virResetLastError();
+    c->have_node = true;
+    return true;
+}
+
 static bool
 virt_host_stats(SysVirtConn *c, HostRaw *ret, GError **error)
 {
-    virNodeInfo info;
-    int nparams = 0;
     g_autofree virNodeCPUStatsPtr cpu = NULL;
     g_autofree virNodeMemoryStatsPtr mem = NULL;
     HostRaw r = {0};
@@ -331,29 +372,24 @@ virt_host_stats(SysVirtConn *c, HostRaw *ret, GError **error)
     uint64_t freek = 0;
     uint64_t bufk = 0;
     uint64_t cachek = 0;
+    int n;
 
     r.mono_us = util_clock_mono();
     r.wall_us = util_clock_wall();
-    if (virNodeGetInfo(c->conn, &info) < 0) {
-        virt_set_error(error, SYS_VIRT_ERROR_CALL, "cannot get node info");
+    if (!virt_node_facts(c, error)) {
         return false;
     }
-    r.ncpus = info.cpus;
-    r.mem_total_kib = info.memory;
-    /* Node CPU and memory counters are optional (not every driver has
-     * them): without them the host's CPU % stays unknown. */
-    if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, NULL, &nparams,
-                           0) == 0 &&
-        nparams > 0) {
-        cpu = g_new0(virNodeCPUStats, nparams);
-        if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, cpu,
-                               &nparams, 0) < 0) {
-            nparams = 0;
+    r.ncpus = c->node_cpus;
+    r.mem_total_kib = c->node_mem_kib;
+    n = c->ncpu_params;
+    if (n > 0) {
+        cpu = g_new0(virNodeCPUStats, n);
+        if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, cpu, &n,
+                               0) < 0) {
+            n = 0;
         }
-    } else {
-        nparams = 0;
     }
-    for (int i = 0; i < nparams; i++) {
+    for (int i = 0; i < n; i++) {
         if (strcmp(cpu[i].field, VIR_NODE_CPU_STATS_KERNEL) == 0 ||
             strcmp(cpu[i].field, VIR_NODE_CPU_STATS_USER) == 0) {
             r.cpu_busy_ns += cpu[i].value;
@@ -363,19 +399,15 @@ virt_host_stats(SysVirtConn *c, HostRaw *ret, GError **error)
         }
     }
     r.cpu_total_ns = r.cpu_busy_ns + idle;
-    nparams = 0;
-    if (virNodeGetMemoryStats(c->conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, NULL,
-                              &nparams, 0) == 0 &&
-        nparams > 0) {
-        mem = g_new0(virNodeMemoryStats, nparams);
+    n = c->nmem_params;
+    if (n > 0) {
+        mem = g_new0(virNodeMemoryStats, n);
         if (virNodeGetMemoryStats(c->conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, mem,
-                                  &nparams, 0) < 0) {
-            nparams = 0;
+                                  &n, 0) < 0) {
+            n = 0;
         }
-    } else {
-        nparams = 0;
     }
-    for (int i = 0; i < nparams; i++) {
+    for (int i = 0; i < n; i++) {
         if (strcmp(mem[i].field, VIR_NODE_MEMORY_STATS_TOTAL) == 0) {
             r.mem_total_kib = mem[i].value;
         } else if (strcmp(mem[i].field, VIR_NODE_MEMORY_STATS_FREE) == 0) {
