@@ -43,27 +43,56 @@ pid=$!
 sleep 5
 rss0=$(rss_kib $pid)
 
-echo "starting $guests guests across the lab hosts..."
 nhosts=$(bash "$lab" env | sed -n 's/^LAB_HOST_COUNT=//p')
 nhosts=${nhosts:-3}
-for i in $(seq 1 "$guests"); do
-    bash "$lab" guest-define "bench-$i" "umbra-h$(( (i - 1) % nhosts + 1 ))" \
-        --start >/dev/null
-done
-sleep 15
-c0=$(cpu_ticks $pid)
-t0=$(date +%s%N)
-sleep "$run_s"
-c1=$(cpu_ticks $pid)
-t1=$(date +%s%N)
-rss1=$(rss_kib $pid)
-ndom=$("$build/src/cli/umbractl" --json list |
-    jq '[.domains[] | select(.name | startswith("bench-"))] | length')
-secs=$(( (t1 - t0) / 1000000 ))
-umbra_ms=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v n="$ndom" -v s="$secs" \
+
+# start_guests FROM TO: define and start bench-FROM..bench-TO round robin.
+start_guests() {
+    for i in $(seq "$1" "$2"); do
+        bash "$lab" guest-define "bench-$i" \
+            "umbra-h$(( (i - 1) % nhosts + 1 ))" --start >/dev/null
+    done
+    sleep 15
+}
+
+# measure: umbrad's CPU ticks and RSS over $run_s seconds; sets
+# m_ticks, m_ms (elapsed), m_rss, m_dom.
+measure() {
+    local c0 c1 t0 t1
+    c0=$(cpu_ticks $pid)
+    t0=$(date +%s%N)
+    sleep "$run_s"
+    c1=$(cpu_ticks $pid)
+    t1=$(date +%s%N)
+    m_ticks=$((c1 - c0))
+    m_ms=$(( (t1 - t0) / 1000000 ))
+    m_rss=$(rss_kib $pid)
+    m_dom=$("$build/src/cli/umbractl" --json list |
+        jq '[.domains[] | select(.name | startswith("bench-"))] | length')
+}
+
+small=$nhosts
+echo "phase 1: $small guests (one per host)"
+start_guests 1 "$small"
+measure
+ticks1=$m_ticks ms1=$m_ms rss1=$m_rss dom1=$m_dom
+echo "phase 2: $guests guests"
+start_guests $((small + 1)) "$guests"
+measure
+ticks2=$m_ticks ms2=$m_ms rss2=$m_rss dom2=$m_dom
+ndom=$dom2
+# Average over all domains (includes every per-host fixed cost) and the
+# marginal cost of one more domain (slope between the two phases).
+umbra_ms=$(awk -v c="$ticks2" -v hz="$hz" -v n="$dom2" -v s="$ms2" \
     'BEGIN { printf "%.4f", c / hz * 1000 / (n * s / 1000) }')
-umbra_rss=$(awk -v a="$rss0" -v b="$rss1" -v n="$ndom" \
+marg_ms=$(awk -v c1="$ticks1" -v c2="$ticks2" -v s1="$ms1" -v s2="$ms2" \
+    -v hz="$hz" -v n1="$dom1" -v n2="$dom2" 'BEGIN {
+    r1 = c1 / hz / (s1 / 1000); r2 = c2 / hz / (s2 / 1000);
+    printf "%.4f", (r2 - r1) * 1000 / (n2 - n1) }')
+umbra_rss=$(awk -v a="$rss0" -v b="$rss2" -v n="$dom2" \
     'BEGIN { printf "%.1f", (b - a) / n }')
+marg_rss=$(awk -v a="$rss1" -v b="$rss2" -v n1="$dom1" -v n2="$dom2" \
+    'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }')
 
 # Reference: a virsh poller, one call per host per second, same domains.
 ref_rounds=20
@@ -80,15 +109,24 @@ ref_ms=$(awk -v c="$ref_cpu" -v n="$ndom" -v r="$ref_rounds" \
     'BEGIN { printf "%.4f", c * 1000 / (n * r) }')
 
 echo
-echo "umbrad on the lab: $ndom domains, 1 s sampling, ${secs} ms measured"
-printf "%-32s %10s %12s %10s %12s\n" metric umbra "virsh poll" target \
+echo "umbrad on the lab: $dom1 then $ndom domains on $nhosts hosts, 1 s" \
+    "sampling, ${run_s} s measured per phase"
+printf "%-40s %10s %12s %10s %12s\n" metric umbra "virsh poll" target \
     "umbra/target"
-printf "%-32s %10s %12s %10s %12s\n" "CPU ms per domain-sample" \
+printf "%-40s %10s %12s %10s %12s\n" "CPU ms per domain-sample (average)" \
     "$umbra_ms" "$ref_ms" 0.1 \
     "$(awk -v a="$umbra_ms" 'BEGIN { printf "%.2f", a / 0.1 }')"
-printf "%-32s %10s %12s %10s %12s\n" "RSS KiB per domain" "$umbra_rss" \
-    "-" 20 "$(awk -v a="$umbra_rss" 'BEGIN { printf "%.2f", a / 20 }')"
-printf "%-32s %10s\n" "umbrad RSS KiB (0 / $ndom domains)" "$rss0 / $rss1"
+printf "%-40s %10s %12s %10s %12s\n" "CPU ms per domain-sample (marginal)" \
+    "$marg_ms" "-" 0.1 \
+    "$(awk -v a="$marg_ms" 'BEGIN { printf "%.2f", a / 0.1 }')"
+printf "%-40s %10s %12s %10s %12s\n" "RSS KiB per domain (average)" \
+    "$umbra_rss" "-" 20 \
+    "$(awk -v a="$umbra_rss" 'BEGIN { printf "%.2f", a / 20 }')"
+printf "%-40s %10s %12s %10s %12s\n" "RSS KiB per domain (marginal)" \
+    "$marg_rss" "-" 20 \
+    "$(awk -v a="$marg_rss" 'BEGIN { printf "%.2f", a / 20 }')"
+printf "%-40s %s\n" "umbrad RSS KiB (0 / $dom1 / $ndom domains)" \
+    "$rss0 / $rss1 / $rss2"
 echo "umbra vs virsh poller, CPU per domain-sample: $(awk -v a="$umbra_ms" \
     -v b="$ref_ms" 'BEGIN { printf "%.3f", a / b }')x"
 echo
