@@ -87,6 +87,49 @@ next_odd(double x)
 }
 
 /*
+ * The local fit from the weighted moments of a neighbourhood (a = sum w,
+ * sd = sum w d, sdd = sum w d^2, sy = sum w y, sdy = sum w d y, with d
+ * the offset from the fitted position): the weighted mean, or for
+ * degree 1 the weighted least-squares line through it, evaluated at
+ * d = 0.  Returns: false when every weight is zero.
+ */
+static bool
+loess_finish(double a, double sd, double sdd, double sy, double sdy, double h,
+             int deg, double range, double *ret)
+{
+    if (a <= 0) {
+        return false;
+    }
+    *ret = sy / a;
+    if (h > 0 && deg > 0) {
+        double mean = sd / a;
+        double var = fmax(sdd / a - mean * mean, 0);
+
+        if (sqrt(var) > 0.001 * range) {
+            *ret -= mean / var * (sdy / a - mean * sy / a);
+        }
+    }
+    return true;
+}
+
+/* Tricube weight of distance @r in a neighbourhood of radius @h. */
+static double
+tricube(double r, double h)
+{
+    double q;
+
+    if (r > 0.999 * h) {
+        return 0;
+    }
+    if (r <= 0.001 * h) {
+        return 1;
+    }
+    q = r / h;
+    q = 1 - q * q * q;
+    return q * q * q;
+}
+
+/*
  * One local fit at position @xs (0-based; may lie outside [0, n)), over
  * the points nleft..nright (inclusive, 0-based) of @y, with span @len:
  * tricube weights in |j - xs| / h (h the distance to the farther end of
@@ -100,31 +143,18 @@ loess_at(const double *y, size_t n, size_t len, int deg, double xs,
 {
     double range = (double) n - 1;
     double h = fmax(xs - (double) nleft, (double) nright - xs);
-    double h9, h1, inv_h;
     double a = 0, sd = 0, sdd = 0, sy = 0, sdy = 0;
 
     if (len > n) {
         h += (double) ((len - n) / 2);
     }
-    h9 = 0.999 * h;
-    h1 = 0.001 * h;
-    inv_h = h > 0 ? 1 / h : 0;
     /* One pass accumulates the weighted moments in d = j - xs. */
     for (size_t j = nleft; j <= nright; j++) {
         double d = (double) j - xs;
-        double r = fabs(d);
-        double w;
+        double w = tricube(fabs(d), h);
 
-        if (r > h9) {
+        if (w == 0) {
             continue;
-        }
-        if (r <= h1) {
-            w = 1;
-        } else {
-            double q = r * inv_h;
-
-            q = 1 - q * q * q;
-            w = q * q * q;
         }
         if (rw) {
             w *= rw[j];
@@ -135,20 +165,7 @@ loess_at(const double *y, size_t n, size_t len, int deg, double xs,
         sy += w * y[j];
         sdy += w * d * y[j];
     }
-    if (a <= 0) {
-        return false;
-    }
-    *ret = sy / a;
-    if (h > 0 && deg > 0) {
-        double mean = sd / a;
-        double var = fmax(sdd / a - mean * mean, 0);
-
-        /* The local line through the weighted mean, evaluated at xs. */
-        if (sqrt(var) > 0.001 * range) {
-            *ret -= mean / var * (sdy / a - mean * sy / a);
-        }
-    }
-    return true;
+    return loess_finish(a, sd, sdd, sy, sdy, h, deg, range, ret);
 }
 
 /* Evaluates the local fit at point @i into ys[i] (y[i] if impossible). */
@@ -157,6 +174,44 @@ loess_point(const double *y, size_t n, size_t len, int deg, size_t i,
             size_t nleft, size_t nright, const double *rw, double *ys)
 {
     if (!loess_at(y, n, len, deg, (double) i, nleft, nright, rw, &ys[i])) {
+        ys[i] = y[i];
+    }
+}
+
+/*
+ * The local fit at an interior point @i whose neighbourhood is
+ * symmetric, i - half + 1 .. i + half - 1, with the tricube weights
+ * precomputed in @kern (by distance; @ksum their sum).  Without
+ * robustness weights the local line's slope term vanishes by symmetry,
+ * leaving a fixed weighted mean.
+ */
+static void
+loess_sym(const double *y, size_t n, int deg, size_t i, size_t half,
+          const double *kern, double ksum, const double *rw, double *ys)
+{
+    double a = 0, sd = 0, sdd = 0, sy = 0, sdy = 0;
+
+    if (!rw) {
+        double fit = kern[0] * y[i];
+
+        for (size_t d = 1; d < half; d++) {
+            fit += kern[d] * (y[i - d] + y[i + d]);
+        }
+        ys[i] = fit / ksum;
+        return;
+    }
+    for (size_t j = i + 1 - half; j < i + half; j++) {
+        double d = (double) j - (double) i;
+        double w = kern[j > i ? j - i : i - j] * rw[j];
+
+        a += w;
+        sd += w * d;
+        sdd += w * d * d;
+        sy += w * y[j];
+        sdy += w * d * y[j];
+    }
+    if (!loess_finish(a, sd, sdd, sy, sdy, (double) (half - 1), deg,
+                      (double) n - 1, &ys[i])) {
         ys[i] = y[i];
     }
 }
@@ -194,21 +249,26 @@ loess_smooth(const double *y, size_t n, int len_in, int deg, int jump_in,
         }
     } else {
         size_t half = (len + 1) / 2;
+        double stack_kern[64];
+        g_autofree double *heap_kern = NULL;
+        double *kern = stack_kern;
+        double ksum = 0;
 
+        if (half > G_N_ELEMENTS(stack_kern)) {
+            kern = heap_kern = g_new(double, half);
+        }
+        for (size_t d = 0; d < half; d++) {
+            kern[d] = tricube((double) d, (double) (half - 1));
+            ksum += d ? 2 * kern[d] : kern[d];
+        }
         for (size_t i = 0; i < n; i += jump) {
-            size_t nleft, nright;
-
             if (i + 1 < half) {
-                nleft = 0;
-                nright = len - 1;
+                loess_point(y, n, len, deg, i, 0, len - 1, rw, ys);
             } else if (i + 1 >= n - half + 1) {
-                nleft = n - len;
-                nright = n - 1;
+                loess_point(y, n, len, deg, i, n - len, n - 1, rw, ys);
             } else {
-                nleft = i + 1 - half;
-                nright = i + len - half;
+                loess_sym(y, n, deg, i, half, kern, ksum, rw, ys);
             }
-            loess_point(y, n, len, deg, i, nleft, nright, rw, ys);
         }
     }
     if (jump != 1) {

@@ -7,6 +7,25 @@
  * The plain functions (fc_stl, fc_mstl, fc_mstl_forecast) behave as R's
  * stats::stl() and forecast::mstl()/stlf() with their defaults.  The
  * *_ex variants take every parameter explicitly, for tuned variants.
+ *
+ * Measured on the 276 M4 Hourly series of ../shared/data/m4_hourly
+ * (h = 48; OWA against the official Naive2; R 4.2.2, forecast 8.20):
+ *
+ *   configuration                                sMAPE   MASE   OWA
+ *   R stlf(ts(y, frequency = 24))                16.888  1.153  0.700
+ *   fc_mstl_forecast, periods {24}               16.897  1.168  0.703
+ *   R forecast(mstl(msts(y, c(24, 168))))        14.088  1.054  0.604
+ *   fc_mstl_forecast, periods {24, 168}          14.088  1.062  0.605
+ *     + robust                                   14.147  1.302  0.659
+ *     + lambda = 0 (log)                         12.362  1.167  0.582
+ *     + lambda_auto                              12.040  1.071  0.553
+ *     + lambda_auto, s_window {9, 15}            11.961  1.018  0.539
+ *     + lambda_auto, s_window {9, 7} (best)      11.645  1.038  0.535
+ *
+ * Robust STL, wider seasonal windows, "periodic" seasonals, averaging
+ * the last cycles and restricting the trend (damped or none) were all
+ * worse.  The decomposition itself is about 0.25 ms for n = 960 with
+ * periods 24 and 168; the ETS fit dominates the forecast's cost.
  */
 #pragma once
 
