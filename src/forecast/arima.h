@@ -42,5 +42,56 @@ FcArimaOrder fc_arima_order(const FcArimaModel *model);
 /* Returns: (transfer full) e.g. "ARIMA(2,0,1)(0,1,1)[24] with drift". */
 char *fc_arima_describe(const FcArimaModel *model);
 
+/* Returns: the innovation variance the forecast uses: the residual sum
+ * of squares over n - d - mD - k (k estimated coefficients), as
+ * forecast's Arima() and auto.arima() report it; 0 for a series that
+ * the model fits exactly. */
+double fc_arima_sigma2(const FcArimaModel *model);
+/* Returns: the exact Gaussian log-likelihood; NAN when sigma2 is 0. */
+double fc_arima_loglik(const FcArimaModel *model);
+
+/*
+ * fc_arima_coef:
+ * @ret_n: (out) how many
+ *
+ * Returns: (transfer none) the coefficients phi[p], theta[q], Phi[P],
+ * Theta[Q] (R's ar, ma, sar, sma) then the mean or drift when the model
+ * has one (R's intercept/drift: y_t - drift * t with t = 1..n).
+ */
+const double *fc_arima_coef(const FcArimaModel *model, size_t *ret_n);
+
+/* Options of fc_arima_auto_full(); fc_arima_auto() uses R's defaults. */
+typedef struct {
+    int max_p, max_q;  /* 5, 5 */
+    int max_P, max_Q;  /* 2, 2 */
+    int d, D;          /* differences, -1 = chosen by the tests */
+    int approximation; /* CSS during the search: -1 = R's rule (n > 150 or
+                        * m > 12), 0 = never, 1 = always */
+} FcArimaAutoOptions;
+
+/* Fills @opts with R's auto.arima() defaults. */
+void fc_arima_auto_options_init(FcArimaAutoOptions *opts);
+
+/* As fc_arima_auto() with @opts (nullable: defaults). */
+FcArimaModel *fc_arima_auto_full(const double *y, size_t n, int m,
+                                 const FcArimaAutoOptions *opts,
+                                 GError **error);
+
+/*
+ * Differencing tests, as forecast::ndiffs()/nsdiffs() with their
+ * defaults (see arima-unitroot.c).
+ *
+ * fc_arima_kpss: the KPSS level-stationarity statistic with @lags
+ *   Bartlett lags (-1: trunc(3 sqrt(n) / 13)); NAN when undefined.
+ * fc_arima_ndiffs: differences (<= @max_d) until KPSS accepts at 5 %.
+ * fc_arima_seasonal_strength: 1 - var(remainder) / var(season +
+ *   remainder) in [0, 1]; 0 when n < 2 m + 1.
+ * fc_arima_nsdiffs: 1 when that strength exceeds 0.64, else 0.
+ */
+double fc_arima_kpss(const double *x, size_t n, int lags);
+int fc_arima_ndiffs(const double *x, size_t n, int max_d);
+double fc_arima_seasonal_strength(const double *x, size_t n, int m);
+int fc_arima_nsdiffs(const double *x, size_t n, int m);
+
 void fc_arima_free(FcArimaModel *model);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FcArimaModel, fc_arima_free)
