@@ -696,7 +696,10 @@ fc_mstl(const double *y, size_t n, const int *periods, size_t np,
  * Adds the seasonal naive forecast of one seasonal component @s (period
  * @p) to @fc, and to @var the variance of that forecast if the
  * component were a seasonal random walk: k times the mean square
- * cycle-to-cycle change, k the number of cycles ahead.
+ * cycle-to-cycle change, k the number of cycles ahead.  (The caller
+ * adds the remainder's variance once: ETS's own variance comes from
+ * one-step errors of the smooth adjusted series and misses how much a
+ * day differs from the pattern the decomposition extracted.)
  */
 static void
 seasonal_forecast(const double *s, size_t n, size_t p, size_t h, double *fc,
@@ -882,7 +885,7 @@ fc_mstl_forecast_ex(const double *y, size_t n, const int *periods, size_t np,
     double *trend, *rem;
     size_t used = 0;
     bool transform;
-    double lambda;
+    double lambda, rem_var = 0;
 
     if (!o) {
         fc_mstl_options_init(&defaults);
@@ -946,6 +949,10 @@ fc_mstl_forecast_ex(const double *y, size_t n, const int *periods, size_t np,
         }
         for (size_t t = 0; t < n; t++) {
             adj[t] = trend[t] + rem[t];
+            rem_var += rem[t] * rem[t] / (double) n;
+        }
+        for (size_t i = 0; i < h; i++) {
+            svar[i] += rem_var;
         }
     }
     g_string_append(name, ")+");

@@ -11,16 +11,19 @@
  * Measured on the 276 M4 Hourly series of ../shared/data/m4_hourly
  * (h = 48; OWA against the official Naive2; R 4.2.2, forecast 8.20):
  *
- *   configuration                                sMAPE   MASE   OWA
- *   R stlf(ts(y, frequency = 24))                16.888  1.153  0.700
- *   fc_mstl_forecast, periods {24}               16.897  1.168  0.703
- *   R forecast(mstl(msts(y, c(24, 168))))        14.088  1.054  0.604
- *   fc_mstl_forecast, periods {24, 168}          14.088  1.062  0.605
- *     + robust                                   14.147  1.302  0.659
- *     + lambda = 0 (log)                         12.362  1.167  0.582
- *     + lambda_auto                              12.040  1.071  0.553
- *     + lambda_auto, s_window {9, 15}            11.961  1.018  0.539
- *     + lambda_auto, s_window {9, 7} (best)      11.645  1.038  0.535
+ *   configuration                            sMAPE   MASE   OWA   cov95
+ *   R stlf(ts(y, frequency = 24))            16.888  1.153  0.700  0.944
+ *   fc_mstl_forecast, periods {24}           16.897  1.168  0.703  0.942
+ *   R forecast(mstl(msts(y, c(24, 168))))    14.088  1.054  0.604  0.895
+ *   fc_mstl_forecast, periods {24, 168}      14.088  1.062  0.605  0.894
+ *     + seas_var                             14.088  1.062  0.605  0.944
+ *     + robust                               14.147  1.302  0.659  0.921
+ *     + lambda = 0 (log)                     12.362  1.167  0.582  0.886
+ *     + lambda_auto                          12.040  1.071  0.553  0.875
+ *     + lambda_auto, s_window {9, 15}        11.961  1.018  0.539  0.858
+ *     + lambda_auto, s_window {9, 7}         11.645  1.038  0.535  0.818
+ *     + lambda_auto, s_window {9, 7},
+ *       seas_var (best)                      11.645  1.038  0.535  0.908
  *
  * Robust STL, wider seasonal windows, "periodic" seasonals, averaging
  * the last cycles and restricting the trend (damped or none) were all
@@ -127,15 +130,17 @@ typedef struct {
                                    * -1 = 7 + 4 (i + 1) (R); 0 = periodic;
                                    * periods past FC_MAX_PERIODS take R's */
     bool robust;                  /* robust STL (R's mstl default: false) */
-    bool seas_var;     /* widen the intervals by the seasonal components'
-                        * cycle-to-cycle variance, as for a seasonal random
-                        * walk (R: false; its intervals are ETS's alone) */
-    FcMstlTrend trend; /* ETS models allowed (R: auto) */
-    double lambda;     /* Box-Cox parameter applied before decomposing
-                        * when every observation is > 0; NAN = none (R) */
-    bool lambda_auto;  /* instead, choose lambda in [0, 1] by Guerrero's
-                        * method over cycles of the shortest used period
-                        * (R's BoxCox.lambda(x, lower = 0, upper = 1)) */
+    bool seas_var;                /* widen the intervals by the variance of the
+                                   * seasonal naive forecasts: each component's mean
+                                   * square cycle-to-cycle change times the cycles
+                                   * ahead, plus the remainder's mean square (R:
+                                   * false; its intervals, ETS's alone, are narrow) */
+    FcMstlTrend trend;            /* ETS models allowed (R: auto) */
+    double lambda;    /* Box-Cox parameter applied before decomposing
+                       * when every observation is > 0; NAN = none (R) */
+    bool lambda_auto; /* instead, choose lambda in [0, 1] by Guerrero's
+                       * method over cycles of the shortest used period
+                       * (R's BoxCox.lambda(x, lower = 0, upper = 1)) */
 } FcMstlOptions;
 
 /* fc_mstl_options_init: fills @o with R's mstl()/stlf() defaults. */
