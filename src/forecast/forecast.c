@@ -15,6 +15,7 @@
 #include "forecast/ets.h"
 #include "forecast/mstl.h"
 
+#define FC_ARIMA_MAX_PERIOD 350
 #define Z80 1.2815515655446004
 #define Z95 1.959963984540054
 
@@ -335,7 +336,10 @@ forecast_complete(FcModel model, const double *y, size_t n, const FcSeries *s,
         r = run_ets(y, n, m_short, h, error);
         break;
     case FC_MODEL_ARIMA:
-        r = run_arima(y, n, m_any, h, error);
+        /* Seasonal ARIMA's state grows with the period: beyond a few
+         * hundred steps it is neither tractable nor useful (MSTL is). */
+        r = run_arima(y, n, shortest_period(s, n, FC_ARIMA_MAX_PERIOD), h,
+                      error);
         break;
     case FC_MODEL_MSTL:
         r = run_mstl(y, n, s, h, error);
@@ -347,9 +351,23 @@ forecast_complete(FcModel model, const double *y, size_t n, const FcSeries *s,
     case FC_MODEL_COMBO: {
         FcResult *parts[3];
         size_t k = 0;
-        FcModel members[] = {FC_MODEL_ETS, FC_MODEL_ARIMA, FC_MODEL_MSTL};
+        FcModel members[3];
+        size_t nm = 0;
 
-        for (size_t j = 0; j < G_N_ELEMENTS(members); j++) {
+        /* Only members that can model the series' seasonality: with a
+         * usable period beyond ETS's (24) or ARIMA's (350) reach, those
+         * would forecast it flat and drag the mean; with no usable period
+         * MSTL adds nothing (it falls back to ETS). */
+        if (m_any == 1 || m_any <= 24) {
+            members[nm++] = FC_MODEL_ETS;
+        }
+        if (m_any == 1 || m_any <= FC_ARIMA_MAX_PERIOD) {
+            members[nm++] = FC_MODEL_ARIMA;
+        }
+        if (m_any > 1) {
+            members[nm++] = FC_MODEL_MSTL;
+        }
+        for (size_t j = 0; j < nm; j++) {
             FcResult *p = forecast_complete(members[j], y, n, s, h, NULL);
 
             if (p && result_finite(p)) {
@@ -358,7 +376,10 @@ forecast_complete(FcModel model, const double *y, size_t n, const FcSeries *s,
                 fc_result_free(p);
             }
         }
-        if (k > 0) {
+        if (k == 1) {
+            r = parts[0];
+            k = 0;
+        } else if (k > 0) {
             r = combine(parts, k, h);
             for (size_t j = 0; j < k; j++) {
                 fc_result_free(parts[j]);

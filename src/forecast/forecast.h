@@ -15,7 +15,11 @@
  *   arima          arima.c       CSS-ML, Hyndman-Khandakar stepwise
  *   mstl           mstl.c        robust STL per period, ETS on the
  *                                adjusted series, snaive seasonals
- *   combo          forecast.c    the default: see fc_default_model()
+ *   combo          forecast.c    the default (fc_default_model()): mean
+ *                                of the members that can model the
+ *                                series' seasonality: ETS (period <= 24),
+ *                                ARIMA (<= 350), MSTL (any); a single
+ *                                member is used alone
  *
  * Errors: FC_ERROR domain.  A series the model cannot handle (too short,
  * all missing) is FC_ERROR_SHORT / FC_ERROR_EMPTY; callers fall back to a
