@@ -842,7 +842,11 @@ fit_adjusted(const double *y, size_t n, const FcMstlOptions *o, GError **error)
     bool positive = true;
 
     if (o->trend == FC_MSTL_TREND_AUTO) {
-        return fc_ets_fit(y, n, 1, NULL, error);
+        /* R's candidate set, undamped trends included: stlf() fits
+         * ets(model = "ZZN"). */
+        const FcEtsAuto r_set = FC_ETS_AUTO_R;
+
+        return fc_ets_fit_auto(y, n, 1, &r_set, error);
     }
     for (size_t i = 0; i < n; i++) {
         positive = positive && y[i] > 0;
