@@ -362,11 +362,11 @@ forecast_complete(FcModel model, const double *y, size_t n, const FcSeries *s,
         FcModel members[3];
         size_t nm = 0;
 
-        /* Only members that can model the series' seasonality: with a
-         * usable period beyond ETS's (24) or ARIMA's (350) reach, those
-         * would forecast it flat and drag the mean; with no usable period
-         * MSTL adds nothing (it falls back to ETS). */
-        if (m_any == 1 || m_any <= 24) {
+        /* Only members that model the series' seasonality: ARIMA up to
+         * period 350 and MSTL for seasonal series (MSTL already fits ETS
+         * to the adjusted series: seasonal ETS as a third member made M4
+         * Hourly worse, OWA 0.581 vs 0.527); ETS and ARIMA otherwise. */
+        if (m_any == 1) {
             members[nm++] = FC_MODEL_ETS;
         }
         if (m_any == 1 || m_any <= FC_ARIMA_MAX_PERIOD) {

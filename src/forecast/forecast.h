@@ -16,9 +16,11 @@
  *   mstl           mstl.c        robust STL per period, ETS on the
  *                                adjusted series, snaive seasonals
  *   combo          forecast.c    the default (fc_default_model()): mean
- *                                of the members that can model the
- *                                series' seasonality: ETS (period <= 24),
- *                                ARIMA (<= 350), MSTL (any); a single
+ *                                of ARIMA (period <= 350) and MSTL for a
+ *                                seasonal series (M4 Hourly OWA 0.527,
+ *                                against 0.551 MSTL, 0.593 ARIMA, 0.581
+ *                                with ETS as a third member); ETS and ARIMA
+ *                                when no period has two cycles; a single
  *                                member is used alone
  *
  * Errors: FC_ERROR domain.  A series the model cannot handle (too short,
