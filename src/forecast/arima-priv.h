@@ -89,8 +89,10 @@ typedef struct {
     double *kf;    /* T P Z' */
     double *wv;    /* Chandrasekhar factor W */
     double *tmp;   /* r + 1 scratch (padded AR coefficients) */
-    double *lu;    /* (np + 1)^2 matrix for the autocovariances */
-    int *piv;      /* its pivots */
+    double *gx;    /* autocovariances of the pure AR part, 0..r + nq + 1 */
+    double *ar1;   /* np + 1 scratch: Levinson coefficients */
+    double *ar2;   /* np + 1 scratch */
+    double *kap;   /* np + 1: partial autocorrelations of the AR part */
     double *pmat;  /* r * r state covariance (only when tracked) */
 } ArimaWork;
 

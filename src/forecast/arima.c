@@ -1054,7 +1054,11 @@ fc_arima_auto_full(const double *y, size_t n, int m,
     max_q = MIN(opts->max_q, (int) (n / 3));
     max_P = MIN(opts->max_P, (int) (n / 3 / (size_t) m));
     max_Q = MIN(opts->max_Q, (int) (n / 3 / (size_t) m));
-    if (m == 1) {
+    if (m == 1 || m > 200) {
+        /* Beyond m = 200 the 1.01 root margin below would need seasonal
+         * coefficients under 1.01^-m < 0.14: such terms are never kept,
+         * and fitting them costs O(m) state.  (R's own search is
+         * impractically slow there.)  Seasonal differencing remains. */
         max_P = max_Q = 0;
     }
 
