@@ -58,9 +58,9 @@
  *
  * R's ets() runs Nelder-Mead over all 30 numbers of an hourly seasonal
  * model for up to 2000 iterations; this finds likelihoods as good or
- * better (lower AICc on 131 of 136 M4 Hourly series checked) in about
- * 400 evaluations.  The series is divided by its mean absolute value
- * before fitting (both likelihoods are equivariant: the constant
+ * better (with R's candidates, a lower AICc on 263 of the 276 M4 Hourly
+ * series) in a few hundred evaluations.  The series is divided by its mean
+ * absolute value before fitting (both likelihoods are equivariant: the constant
  * 2 n log(scale) is added back) so that one set of step sizes and
  * tolerances fits every series.
  *
@@ -82,11 +82,11 @@
  * Workload: the likelihood loop touches O(1) memory per observation
  * (seasonal states live in a circular buffer), allocates nothing and
  * dominates the cost; an automatic fit of an hourly series (m = 24,
- * n = 700-1000, 10 candidate models) takes about 25 ms of CPU.
+ * n = 700-1000, 10 candidate models) plus its forecast takes about
+ * 17 ms of CPU, R's ets() and forecast() 2.7 s on the same machine.
  */
 #include "forecast/ets.h"
 
-#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -117,7 +117,10 @@
 /* Stop when the simplex's values differ by less than this (lik units). */
 #define ETS_NM_TOL 1e-6
 
+/* Sample paths for class 3 intervals: 2000, fewer beyond a horizon of
+ * 1000 so that the paths stay under 16 MB. */
 #define ETS_SIM_PATHS 2000
+#define ETS_SIM_DOUBLES (2000 * 1000)
 #define ETS_SIM_SEED 20240601UL
 
 #define Z80 1.2815515655446004
@@ -377,7 +380,7 @@ ets_run(const double *y, size_t n, const EtsKind *k, const EtsSmooth *sm,
         *b = 0;
     }
 #define ETS_CASE(E, S)                                                         \
-    if (k->err == E && k->season == S) {                                       \
+    if (k->err == (E) && k->season == (S)) {                                   \
         return ets_loop(y, n, m, E, S, sm->alpha, beta, sm->gamma, phi, l, b,  \
                         seas, ret_sse);                                        \
     }
@@ -1185,9 +1188,8 @@ ets_levmar(EtsProblem *p, double *x, double f, int c0, int iters, double *work)
             ets_project(xt, &lay);
             fn = ets_objective(xt, p);
             if (fn < f) {
-                double gain;
+                double gain = f - fn;
 
-                gain = f - fn;
                 memcpy(x, xt, sizeof(double) * lay.dim);
                 f = fn;
                 lambda = MAX(lambda / 5, 1e-9);
@@ -1424,8 +1426,7 @@ ets_bfgs(EtsProblem *p, double *x, double f, int iters, double *work)
     for (int i = 0; i < k * k; i++) {
         hb[i] *= 2 * (double) p->n / sse;
     }
-    f = ets_gradient(p, x, g, traj);
-    if (f >= ETS_PENALTY) {
+    if (ets_gradient(p, x, g, traj) >= ETS_PENALTY) {
         p->nfree = nf;
         return f;
     }
@@ -1518,7 +1519,7 @@ ets_bfgs(EtsProblem *p, double *x, double f, int iters, double *work)
             sbs += s[i] * bs[i];
         }
         /* BFGS update of B, skipped when the curvature is not positive. */
-        if (sy > 1e-10 * sqrt(sbs * sbs + 1e-300) && sbs > 0) {
+        if (sbs > 0 && sy > 1e-8 * sbs) {
             for (int i = 0; i < k; i++) {
                 for (int a = 0; a < k; a++) {
                     hb[i * k + a] += yv[i] * yv[a] / sy - bs[i] * bs[a] / sbs;
@@ -2040,7 +2041,8 @@ static void
 ets_simulate(const FcEtsModel *model, size_t h, FcResult *ret)
 {
     const EtsKind *k = &model->kind;
-    g_autofree double *paths = g_new(double, h *ETS_SIM_PATHS);
+    size_t npaths = MAX(100, MIN(ETS_SIM_PATHS, ETS_SIM_DOUBLES / h));
+    g_autofree double *paths = g_new(double, h *npaths);
     double seas[FC_ETS_MAX_PERIOD];
     double sd = sqrt(model->sigma2);
     double beta = k->trend ? model->par.beta : 0;
@@ -2048,7 +2050,7 @@ ets_simulate(const FcEtsModel *model, size_t h, FcResult *ret)
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
 
     gsl_rng_set(rng, ETS_SIM_SEED);
-    for (size_t path = 0; path < ETS_SIM_PATHS; path++) {
+    for (size_t path = 0; path < npaths; path++) {
         double l = model->level, b = model->slope;
 
         memcpy(seas, model->season, sizeof(double) * (size_t) k->m);
@@ -2064,7 +2066,7 @@ ets_simulate(const FcEtsModel *model, size_t h, FcResult *ret)
                        : k->season == 2 ? (s != 0 ? yt / s : yt)
                                         : yt;
 
-            paths[i * ETS_SIM_PATHS + path] = yt;
+            paths[i * npaths + path] = yt;
             l = q + model->par.alpha * (p - q);
             b = phib + beta * (p - q);
             if (k->season == 1) {
@@ -2076,15 +2078,15 @@ ets_simulate(const FcEtsModel *model, size_t h, FcResult *ret)
     }
     gsl_rng_free(rng);
     for (size_t i = 0; i < h; i++) {
-        double *v = paths + i * ETS_SIM_PATHS;
+        double *v = paths + i * npaths;
         size_t nfin = 0;
 
-        for (size_t path = 0; path < ETS_SIM_PATHS; path++) {
+        for (size_t path = 0; path < npaths; path++) {
             if (isfinite(v[path])) {
                 v[nfin++] = v[path];
             }
         }
-        if (nfin < ETS_SIM_PATHS / 2) {
+        if (nfin < npaths / 2) {
             ret->lo95[i] = ret->lo80[i] = ret->hi80[i] = ret->hi95[i] =
                 ret->mean[i];
             continue;

@@ -45,11 +45,17 @@ typedef struct {
 /*
  * umbra's defaults: trends are damped.  An undamped trend fitted by
  * maximum likelihood on hourly data often carries an in-sample drift
- * that, extrapolated two days, ruins the forecast: on the 276 M4 Hourly
- * series R's model set gives sMAPE 22.1 with umbra's (closer) optimum,
- * without undamped trends 17.5 (R's own ets() 17.7 on the same series,
- * its optimiser rarely reaching those trend fits); M4's own benchmarks
- * tell the same story (Holt 29.2, Damped 19.3).
+ * that, extrapolated two days, ruins the forecast.  On the 276 M4 Hourly
+ * series (h = 48, m = 24), sMAPE / MASE:
+ *
+ *   R 4.2 forecast 8.20 ets()                18.31 / 1.86
+ *   umbra, R's candidates (FC_ETS_AUTO_R)    22.05 / 1.99
+ *   umbra, FC_ETS_AUTO_DEFAULT               17.51 / 1.58
+ *   umbra, additive_only                     16.53 / 1.41
+ *
+ * umbra reaches a lower AICc than R on 263 of the 276 with the same
+ * candidates, and so picks undamped trends R's optimiser rarely gets
+ * to; M4's own benchmarks tell the same story (Holt 29.2, Damped 19.3).
  */
 #define FC_ETS_AUTO_DEFAULT ((FcEtsAuto){false, false})
 

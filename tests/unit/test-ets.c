@@ -19,28 +19,33 @@
 #include "cutest.h"
 #include "forecast/ets.h"
 
+/* A fit of ets(y, model = ..., damped = ...) and its forecast. */
 typedef struct {
     const char *name;   /* dataset */
-    const char *method; /* R's description */
-    char error, trend;  /* spec */
-    bool damped;
-    char season;
-    int m; /* frequency */
-    const double *y;
-    size_t n;
+    const char *method; /* R's description, e.g. "ETS(M,Ad,N)" */
+    char error;         /* spec: 'A' or 'M' */
+    char trend;         /* 'N' or 'A' */
+    bool damped;        /* damped trend */
+    char season;        /* 'N', 'A' or 'M' */
+    int m;              /* frequency */
+    const double *y;    /* the series */
+    size_t n;           /* its length */
     double alpha, beta, gamma, phi, l0, b0; /* R's estimates */
-    const double *s0;                       /* initial seasonal states */
-    double loglik, aicc, sigma2;            /* R's fit */
-    size_t h;                               /* horizon */
-    const double *mean, *lo80, *hi80, *lo95, *hi95; /* R's forecast */
+    const double *s0;            /* initial seasonal states, oldest first */
+    double loglik, aicc, sigma2; /* R's fit */
+    size_t h;                    /* horizon */
+    const double *mean;          /* R's point forecasts */
+    const double *lo80, *hi80;   /* and intervals */
+    const double *lo95, *hi95;
 } EtsFixture;
 
+/* What ets(y) chose. */
 typedef struct {
-    const char *name; /* dataset */
-    const double *y;
-    size_t n;
+    const char *name;   /* dataset */
+    const double *y;    /* the series */
+    size_t n;           /* its length */
     int m;              /* frequency */
-    const char *method; /* what ets(y) chose */
+    const char *method; /* R's choice */
     double aicc;        /* and its AICc */
 } EtsAutoFixture;
 
