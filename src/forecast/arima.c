@@ -845,6 +845,20 @@ check_input(const double *y, size_t n, GError **error)
     return true;
 }
 
+/* Orders fc_arima_fit() accepts: non-negative, p, q <= 20, P, Q <= 4,
+ * d <= 3, D <= 2, m <= 400. */
+static bool
+check_order(const FcArimaOrder *o, GError **error)
+{
+    if (!o || o->p < 0 || o->q < 0 || o->d < 0 || o->P < 0 || o->Q < 0 ||
+        o->D < 0 || o->p > 20 || o->q > 20 || o->P > 4 || o->Q > 4 ||
+        o->d > 3 || o->D > 2 || o->m > 400) {
+        g_set_error(error, FC_ERROR, FC_ERROR_INVALID, "invalid ARIMA order");
+        return false;
+    }
+    return true;
+}
+
 FcArimaModel *
 fc_arima_fit(const double *y, size_t n, const FcArimaOrder *order,
              GError **error)
@@ -857,11 +871,7 @@ fc_arima_fit(const double *y, size_t n, const FcArimaOrder *order,
     if (!check_input(y, n, error)) {
         return NULL;
     }
-    if (!order || order->p < 0 || order->q < 0 || order->d < 0 ||
-        order->P < 0 || order->Q < 0 || order->D < 0 || order->p > 20 ||
-        order->q > 20 || order->P > 4 || order->Q > 4 || order->d > 3 ||
-        order->D > 2 || order->m > 400) {
-        g_set_error(error, FC_ERROR, FC_ERROR_INVALID, "invalid ARIMA order");
+    if (!check_order(order, error)) {
         return NULL;
     }
     o = order_norm(order);
@@ -882,6 +892,47 @@ fc_arima_fit(const double *y, size_t n, const FcArimaOrder *order,
     mod->sigma2 = unbiased_sigma2(&fit, n - nd);
     fit_out_clear(&fit);
     return mod;
+}
+
+double
+fc_arima_loglik_at(const double *y, size_t n, const FcArimaOrder *order,
+                   const double *coef, GError **error)
+{
+    FcArimaOrder o;
+    FitCtx c;
+    g_autofree double *dy = NULL;
+    const double *w;
+    double ssq, sumlog, nw, ll = NAN;
+
+    if (!check_input(y, n, error) || !check_order(order, error)) {
+        return NAN;
+    }
+    o = order_norm(order);
+    dy = g_new0(double, n);
+    if (!ctx_init(&c, y, n, &o, dy)) {
+        g_set_error(error, FC_ERROR, FC_ERROR_SHORT,
+                    "%zu observations are too few for this ARIMA order", n);
+        return NAN;
+    }
+    memcpy(c.coef, coef, sizeof(double) * (size_t) c.k);
+    w = c.dy;
+    if (c.o.constant) {
+        for (size_t t = 0; t < c.nw; t++) {
+            c.w[t] = c.dy[t] - c.creg * coef[c.narma];
+        }
+        w = c.w;
+    }
+    arima_arma_set(&c.arma, &c.o, c.coef);
+    nw = (double) c.nw;
+    if (arima_exact(&c.arma, w, c.nw, &c.ws, false, NULL, &ssq, &sumlog) &&
+        ssq > 0) {
+        ll = -0.5 * (nw * log(ssq / nw) + sumlog + nw + nw * log(2 * G_PI));
+    } else {
+        g_set_error(error, FC_ERROR, FC_ERROR_NUMERIC,
+                    "the likelihood is not defined at these coefficients");
+    }
+    ctx_clear(&c);
+    return ll;
 }
 
 /* --- auto.arima() ------------------------------------------------------ */

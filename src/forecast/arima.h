@@ -60,6 +60,22 @@ double fc_arima_loglik(const FcArimaModel *model);
  */
 const double *fc_arima_coef(const FcArimaModel *model, size_t *ret_n);
 
+/*
+ * fc_arima_loglik_at:
+ * @coef: coefficients in fc_arima_coef()'s layout (the mean or drift
+ *   last when @order has one)
+ *
+ * The exact Gaussian log-likelihood of @y under @order with these
+ * coefficients, sigma^2 concentrated out, of the n - d - mD differenced
+ * observations (R: arima() of the differenced series with fixed
+ * coefficients and SSinit = "Rossignol2011").
+ *
+ * Returns: the log-likelihood, or NAN with @error set (order invalid or
+ * too long for @n, AR operator not stationary).
+ */
+double fc_arima_loglik_at(const double *y, size_t n, const FcArimaOrder *order,
+                          const double *coef, GError **error);
+
 /* Options of fc_arima_auto_full(); fc_arima_auto() uses R's defaults. */
 typedef struct {
     int max_p, max_q;  /* 5, 5 */

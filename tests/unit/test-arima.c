@@ -110,6 +110,32 @@ test_arima_fixture_fits(void)
     }
 }
 
+/* The exact likelihood at fixed coefficients (the Kalman filter, its
+ * stationary start and the Chandrasekhar recursions), to 1e-7. */
+static void
+test_arima_fixture_loglik(void)
+{
+    for (size_t k = 0; k < G_N_ELEMENTS(arima_logliks); k++) {
+        const ArimaLoglikFixture *f = &arima_logliks[k];
+        FcArimaOrder o = {f->p, f->d, f->q, f->P,
+                          f->D, f->Q, f->m, f->constant != 0};
+        g_autoptr(GError) err = NULL;
+        double ll = fc_arima_loglik_at(f->y, f->n, &o, f->coef, &err);
+
+        CU_ASSERT(err == NULL);
+        CHECK_NEAR(ll, f->loglik, 1e-7 * fabs(f->loglik), f->call);
+    }
+    /* A non-stationary AR operator has no stationary likelihood. */
+    {
+        g_autoptr(GError) err = NULL;
+        FcArimaOrder o = {1, 0, 0, 0, 0, 0, 1, false};
+        double bad = 1.5;
+
+        CU_ASSERT(isnan(fc_arima_loglik_at(lh_y, 48, &o, &bad, &err)));
+        CU_ASSERT(g_error_matches(err, FC_ERROR, FC_ERROR_NUMERIC));
+    }
+}
+
 /* auto.arima(): the same differences, and the same model or one at
  * least as good by AICc. */
 static void
@@ -502,6 +528,7 @@ test_arima_describe(void)
 
 static const CutestCase cases[] = {
     {"arima_fixture_fits", test_arima_fixture_fits},
+    {"arima_fixture_loglik", test_arima_fixture_loglik},
     {"arima_fixture_auto", test_arima_fixture_auto},
     {"arima_fixture_kpss", test_arima_fixture_kpss},
     {"arima_sim_ar1", test_arima_sim_ar1},

@@ -546,3 +546,88 @@ static const ArimaKpssFixture arima_kpss[] = {
     {"nottem", nottem_y, 240, 12, 0.0318164406824641, 0, 1},
     {"nile", nile_y, 100, 1, 1.31522646317767, 1, 0},
 };
+
+/* The exact log-likelihood at fixed coefficients: R's arima() of the
+ * differenced series with SSinit = "Rossignol2011" (R's default Gardner
+ * initialisation is only accurate to ~1e-8 relative on seasonal models). */
+typedef struct {
+    const char *call;     /* the R call */
+    const double *y;      /* undifferenced series */
+    size_t n;             /* its length */
+    int m;                /* period */
+    int p, d, q, P, D, Q; /* orders */
+    int constant;         /* mean (d + D = 0) or drift (d + D = 1) */
+    double coef[8];       /* in fc_arima_coef() order */
+    double loglik;        /* R's value */
+} ArimaLoglikFixture;
+
+static const ArimaLoglikFixture arima_logliks[] = {
+    {"arima(diff(diff(nottem, 12)), c(2, 0, 2), list(order = c(2, 0, 1), "
+     "period = 12), include.mean = FALSE, fixed = ...)",
+     nottem_y,
+     240,
+     12,
+     2,
+     1,
+     2,
+     2,
+     1,
+     1,
+     0,
+     {0.5, -0.2, 0.3, 0.1, 0.4, -0.3, -0.5},
+     -783.709736676308},
+    {"arima(diff(diff(log(AirPassengers), 12)), c(1, 0, 1), list(order = c(1, "
+     "0, 1), period = 12), include.mean = FALSE, fixed = ...)",
+     ap_y,
+     144,
+     12,
+     1,
+     1,
+     1,
+     1,
+     1,
+     1,
+     0,
+     {0.3, -0.5, 0.95, -0.6},
+     198.601104173896},
+    {"arima(lh, c(2, 0, 1), fixed = ...)",
+     lh_y,
+     48,
+     1,
+     2,
+     0,
+     1,
+     0,
+     0,
+     0,
+     1,
+     {0.6, -0.2, 0.3, 2.4},
+     -30.8977781312708},
+    {"arima(diff(WWWusage), c(1, 0, 0), fixed = c(0.8, 1.1)) (drift 1.1)",
+     www_y,
+     100,
+     1,
+     1,
+     1,
+     0,
+     0,
+     0,
+     0,
+     1,
+     {0.8, 1.1},
+     -262.434251721791},
+    {"arima(diff(USAccDeaths, 12), c(0, 0, 0), list(order = c(0, 0, 1), period "
+     "= 12), fixed = c(-0.5, 120)) (drift 10)",
+     usacc_y,
+     72,
+     12,
+     0,
+     0,
+     0,
+     0,
+     1,
+     1,
+     1,
+     {-0.5, 10},
+     -476.748046154171},
+};

@@ -132,3 +132,57 @@ for (nm in names(data)) {
       num(st), ndiffs(x), if (frequency(x) > 1) nsdiffs(x) else 0L))
 }
 cat("};\n")
+
+cat("
+/* The exact log-likelihood at fixed coefficients: R's arima() of the
+ * differenced series with SSinit = \"Rossignol2011\" (R's default Gardner
+ * initialisation is only accurate to ~1e-8 relative on seasonal models). */
+typedef struct {
+    const char *call;     /* the R call */
+    const double *y;      /* undifferenced series */
+    size_t n;             /* its length */
+    int m;                /* period */
+    int p, d, q, P, D, Q; /* orders */
+    int constant;         /* mean (d + D = 0) or drift (d + D = 1) */
+    double coef[8];       /* in fc_arima_coef() order */
+    double loglik;        /* R's value */
+} ArimaLoglikFixture;
+
+static const ArimaLoglikFixture arima_logliks[] = {
+")
+ll <- list(
+  list("nottem", c(2, 1, 2), c(2, 1, 1), FALSE, c(0.5, -0.2, 0.3, 0.1, 0.4, -0.3, -0.5),
+       function() arima(diff(diff(nottem, 12)), order = c(2, 0, 2),
+         seasonal = list(order = c(2, 0, 1), period = 12), include.mean = FALSE,
+         fixed = c(0.5, -0.2, 0.3, 0.1, 0.4, -0.3, -0.5), transform.pars = FALSE,
+         SSinit = "Rossignol2011"),
+       "arima(diff(diff(nottem, 12)), c(2, 0, 2), list(order = c(2, 0, 1), period = 12), include.mean = FALSE, fixed = ...)"),
+  list("ap", c(1, 1, 1), c(1, 1, 1), FALSE, c(0.3, -0.5, 0.95, -0.6),
+       function() arima(diff(diff(log(AirPassengers), 12)), order = c(1, 0, 1),
+         seasonal = list(order = c(1, 0, 1), period = 12), include.mean = FALSE,
+         fixed = c(0.3, -0.5, 0.95, -0.6), transform.pars = FALSE,
+         SSinit = "Rossignol2011"),
+       "arima(diff(diff(log(AirPassengers), 12)), c(1, 0, 1), list(order = c(1, 0, 1), period = 12), include.mean = FALSE, fixed = ...)"),
+  list("lh", c(2, 0, 1), c(0, 0, 0), TRUE, c(0.6, -0.2, 0.3, 2.4),
+       function() arima(lh, order = c(2, 0, 1), fixed = c(0.6, -0.2, 0.3, 2.4),
+         transform.pars = FALSE, SSinit = "Rossignol2011"),
+       "arima(lh, c(2, 0, 1), fixed = ...)"),
+  list("www", c(1, 1, 0), c(0, 0, 0), TRUE, c(0.8, 1.1),
+       function() arima(diff(WWWusage), order = c(1, 0, 0), fixed = c(0.8, 1.1),
+         transform.pars = FALSE, SSinit = "Rossignol2011"),
+       "arima(diff(WWWusage), c(1, 0, 0), fixed = c(0.8, 1.1)) (drift 1.1)"),
+  list("usacc", c(0, 0, 0), c(0, 1, 1), TRUE, c(-0.5, 10),
+       function() arima(diff(USAccDeaths, 12), order = c(0, 0, 0),
+         seasonal = list(order = c(0, 0, 1), period = 12), fixed = c(-0.5, 120),
+         transform.pars = FALSE, SSinit = "Rossignol2011"),
+       "arima(diff(USAccDeaths, 12), c(0, 0, 0), list(order = c(0, 0, 1), period = 12), fixed = c(-0.5, 120)) (drift 10)"))
+for (f in ll) {
+  x <- data[[f[[1]]]]
+  fit <- f[[6]]()
+  cf <- f[[5]]
+  cat(sprintf("    {\"%s\", %s_y, %d, %d, %d, %d, %d, %d, %d, %d, %d, {%s}, %s},\n",
+      f[[7]], f[[1]], length(x), frequency(x), f[[2]][1], f[[2]][2], f[[2]][3],
+      f[[3]][1], f[[3]][2], f[[3]][3], as.integer(f[[4]]),
+      paste(num(cf), collapse = ", "), num(fit$loglik)))
+}
+cat("};\n")
