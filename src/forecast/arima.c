@@ -781,7 +781,8 @@ model_new(const double *y, size_t n, const FcArimaOrder *o, const FitOut *fit)
 }
 
 /* Fills the information criteria of an exact fit (R: aic = -2 loglik +
- * 2 (k + 1); AICc and BIC on nstar = n - d - mD). */
+ * 2 (k + 1); AICc and BIC on nstar = n - d - mD).  They stay NAN when
+ * undefined: a deterministic fit, or too few observations for the AICc. */
 static void
 model_set_ic(FcArimaModel *mod, const FitOut *fit, size_t nstar)
 {
@@ -795,7 +796,7 @@ model_set_ic(FcArimaModel *mod, const FitOut *fit, size_t nstar)
     mod->aicc =
         (double) nstar - npar - 1 > 0
             ? mod->aic + 2 * npar * (npar + 1) / ((double) nstar - npar - 1)
-            : INFINITY;
+            : NAN;
     mod->bic = mod->aic + npar * (log((double) nstar) - 2);
 }
 

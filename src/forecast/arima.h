@@ -24,19 +24,53 @@ typedef struct FcArimaModel FcArimaModel;
  * fc_arima_auto:
  * @y, @n: observations, all finite
  * @m: seasonal period (1 = none)
+ * @error: FC_ERROR_EMPTY (n = 0), FC_ERROR_INVALID (a non-finite value),
+ *   FC_ERROR_SHORT, FC_ERROR_NUMERIC
+ *
+ * R's auto.arima() with its defaults (see arima.c for the search and its
+ * few deliberate differences).  A constant series, or one that
+ * differencing makes constant, gets the exact model (sigma^2 = 0);
+ * should every candidate fail, the plain ARIMA(0,d,0)(0,D,0) is used.
  *
  * Returns: (transfer full) the model auto.arima() would choose, or NULL.
  */
 FcArimaModel *fc_arima_auto(const double *y, size_t n, int m, GError **error);
 
-/* Fits the given order.  Returns: (transfer full) the model, or NULL. */
+/*
+ * fc_arima_fit:
+ * @order: the orders; @order->constant asks for a mean (d + D = 0) or a
+ *   drift (d + D = 1) and is ignored otherwise; p, q <= 20, P, Q <= 4,
+ *   d <= 3, D <= 2, m <= 400
+ * @error: FC_ERROR_INVALID, FC_ERROR_SHORT (n <= d + mD + p + mP),
+ *   FC_ERROR_NUMERIC
+ *
+ * Fits the given order as forecast's Arima(method = "CSS-ML") does:
+ * conditional sum of squares, then exact maximum likelihood (should the
+ * CSS estimates not be stationary, where R stops with an error, the
+ * likelihood search starts from zero instead).
+ *
+ * Returns: (transfer full) the model, or NULL.
+ */
 FcArimaModel *fc_arima_fit(const double *y, size_t n, const FcArimaOrder *order,
                            GError **error);
 
-/* Forecasts @h steps with 80/95 % intervals into @ret. */
+/*
+ * fc_arima_forecast:
+ * @ret: a result of horizon >= @h; mean, lo80..hi95, method, aicc and
+ *   sigma2 are filled
+ *
+ * Forecasts @h steps with 80/95 % normal intervals from the state-space
+ * forecast variances (the Kalman filter's end state, integration
+ * included), as R's predict.Arima().
+ *
+ * Returns: false with FC_ERROR_INVALID (h = 0, @ret too short) or
+ * FC_ERROR_NUMERIC (never with a model from this module).
+ */
 bool fc_arima_forecast(const FcArimaModel *model, size_t h, FcResult *ret,
                        GError **error);
 
+/* Returns: the AICc of the exact fit, NAN when undefined (a series fitted
+ * exactly, or n - d - mD <= k + 2). */
 double fc_arima_aicc(const FcArimaModel *model);
 FcArimaOrder fc_arima_order(const FcArimaModel *model);
 /* Returns: (transfer full) e.g. "ARIMA(2,0,1)(0,1,1)[24] with drift". */
