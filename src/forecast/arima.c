@@ -24,9 +24,8 @@
  * minimize()), the method of R's optim(), with R's settings: the CSS
  * surface of a seasonal model often has several minima, and following
  * the same path lands in the same one, so the search below keeps and
- * rejects the same models as R.  (GSL's BFGS, with a different line
- * search, found other minima and changed R's choice on about one series
- * in five.)
+ * rejects the same models as R.  (GSL's BFGS, with its different line
+ * search, found other minima, and so other models, on some M4 series.)
  *
  * Order search (auto.arima(), Hyndman & Khandakar 2008, with R's
  * defaults): D from the seasonal strength and d from repeated KPSS tests
