@@ -129,7 +129,7 @@ arima_arma_set(ArimaArma *arma, const FcArimaOrder *o, const double *coef)
         arma->a[i] += phi[i - 1];
     }
     for (int j = 1; j <= o->P; j++) {
-        arma->a[j * m] += sphi[j - 1];
+        arma->a[(size_t) j * (size_t) m] += sphi[j - 1];
         for (int i = 1; i <= o->p; i++) {
             arma->a[i + j * m] -= phi[i - 1] * sphi[j - 1];
         }
@@ -139,7 +139,7 @@ arima_arma_set(ArimaArma *arma, const FcArimaOrder *o, const double *coef)
         arma->b[i] += theta[i - 1];
     }
     for (int j = 1; j <= o->Q; j++) {
-        arma->b[j * m] += stheta[j - 1];
+        arma->b[(size_t) j * (size_t) m] += stheta[j - 1];
         for (int i = 1; i <= o->q; i++) {
             arma->b[i + j * m] += theta[i - 1] * stheta[j - 1];
         }
@@ -491,7 +491,7 @@ stationary_cov(const ArimaArma *arma, ArimaWork *ws)
 #undef B_
     for (int j = 0; j < r; j++) {
         p[j] = col[j];
-        p[j * r] = col[j];
+        p[(size_t) j * (size_t) r] = col[j];
     }
 }
 

@@ -219,7 +219,7 @@ css_value_grad(FitCtx *c, const double *x, double *g)
         gphi[i - 1] = v;
     }
     for (int j = 1; j <= o->P; j++) {
-        double v = c->ga[j * m];
+        double v = c->ga[(size_t) j * (size_t) m];
 
         for (int i = 1; i <= o->p; i++) {
             v -= phi[i - 1] * c->ga[i + j * m];
@@ -235,7 +235,7 @@ css_value_grad(FitCtx *c, const double *x, double *g)
         gtheta[i - 1] = v;
     }
     for (int j = 1; j <= o->Q; j++) {
-        double v = c->gb[j * m];
+        double v = c->gb[(size_t) j * (size_t) m];
 
         for (int i = 1; i <= o->q; i++) {
             v += theta[i - 1] * c->gb[i + j * m];
@@ -447,7 +447,8 @@ ctx_init(FitCtx *c, const double *y, size_t n, const FcArimaOrder *o,
     }
     nd = c->o.d + c->o.m * c->o.D;
     if ((size_t) nd >= n || nd >= 511 ||
-        (size_t) (c->o.p + c->o.m * c->o.P) >= n - (size_t) nd) {
+        (size_t) c->o.p + (size_t) c->o.m * (size_t) c->o.P >=
+            n - (size_t) nd) {
         return false;
     }
     arima_delta(c->o.d, c->o.D, c->o.m, delta);
@@ -892,7 +893,7 @@ fc_arima_fit(const double *y, size_t n, const FcArimaOrder *order,
         return NULL;
     }
     o = order_norm(order);
-    nd = (size_t) (o.d + o.m * o.D);
+    nd = (size_t) o.d + (size_t) o.m * (size_t) o.D;
     if (n <= nd + (size_t) (o.p + o.m * o.P)) {
         g_set_error(error, FC_ERROR, FC_ERROR_SHORT,
                     "%zu observations are too few for this ARIMA order", n);
@@ -1135,7 +1136,7 @@ fc_arima_auto_full(const double *y, size_t n, int m,
     dx = g_memdup2(y, sizeof(double) * n);
     ndx = n;
     if (D > 0) {
-        if ((size_t) (D * m) >= n) {
+        if ((size_t) D * (size_t) m >= n) {
             D = 0;
         } else {
             double delta[512];
