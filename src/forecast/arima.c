@@ -433,7 +433,7 @@ static bool
 ctx_init(FitCtx *c, const double *y, size_t n, const FcArimaOrder *o,
          double *dy_store)
 {
-    double delta[512];
+    g_autofree double *delta = NULL;
     int nd;
 
     memset(c, 0, sizeof(*c));
@@ -446,11 +446,12 @@ ctx_init(FitCtx *c, const double *y, size_t n, const FcArimaOrder *o,
         c->o.constant = false;
     }
     nd = c->o.d + c->o.m * c->o.D;
-    if ((size_t) nd >= n || nd >= 511 ||
+    if ((size_t) nd >= n ||
         (size_t) c->o.p + (size_t) c->o.m * (size_t) c->o.P >=
             n - (size_t) nd) {
         return false;
     }
+    delta = g_new0(double, nd + 1);
     arima_delta(c->o.d, c->o.D, c->o.m, delta);
     c->nw = n - (size_t) nd;
     arima_difference(y, n, delta, nd, dy_store);
@@ -1113,7 +1114,11 @@ fc_arima_auto_full(const double *y, size_t n, int m,
         fc_arima_auto_options_init(&def);
         opts = &def;
     }
-    if (m < 2) {
+    if (m < 2 || m > 400) {
+        /* Periods beyond 400 samples (a week of 5-minute samples is
+         * 2016) would make the state, and the forecast's joint state
+         * with the differences, thousands wide: not modelled here (MSTL
+         * handles such periods). */
         m = 1;
     }
     if (arima_is_constant(y, n)) {
@@ -1139,7 +1144,7 @@ fc_arima_auto_full(const double *y, size_t n, int m,
         if ((size_t) D * (size_t) m >= n) {
             D = 0;
         } else {
-            double delta[512];
+            g_autofree double *delta = g_new0(double, D *m + 1);
             int nd = arima_delta(0, D, m, delta);
 
             arima_difference(y, n, delta, nd, dx);
@@ -1391,7 +1396,7 @@ fc_arima_forecast(const FcArimaModel *model, size_t h, FcResult *ret,
                   GError **error)
 {
     const FcArimaOrder *o;
-    double delta[512];
+    g_autofree double *delta = NULL;
     int nd;
     size_t n, nw;
     g_autofree double *x = NULL;
@@ -1414,6 +1419,7 @@ fc_arima_forecast(const FcArimaModel *model, size_t h, FcResult *ret,
     n = model->n;
     narma = o->p + o->q + o->P + o->Q;
     beta = o->constant ? model->coef[narma] : 0;
+    delta = g_new0(double, o->d + o->m * o->D + 1);
     nd = arima_delta(o->d, o->D, o->m, delta);
     nw = n - (size_t) nd;
     x = g_new0(double, n);

@@ -23,7 +23,7 @@ typedef struct FcArimaModel FcArimaModel;
 /*
  * fc_arima_auto:
  * @y, @n: observations, all finite
- * @m: seasonal period (1 = none)
+ * @m: seasonal period (1 = none; periods above 400 are treated as none)
  * @error: FC_ERROR_EMPTY (n = 0), FC_ERROR_INVALID (a non-finite value),
  *   FC_ERROR_SHORT, FC_ERROR_NUMERIC
  *

@@ -417,6 +417,31 @@ test_arima_short(void)
     }
 }
 
+/* Long periods: the search drops periods above 400 rather than build a
+ * state thousands wide; fixed orders refuse them. */
+static void
+test_arima_long_period(void)
+{
+    enum { N = 3000 };
+    g_autofree double *y = g_new0(double, N);
+    g_autoptr(FcArimaModel) mod = NULL;
+    g_autoptr(FcResult) r = NULL;
+    g_autoptr(GError) err = NULL;
+    FcArimaOrder o = {0, 0, 0, 0, 1, 0, 2016, false};
+    double e[N];
+
+    normals(5, e, N);
+    for (size_t t = 0; t < N; t++) {
+        y[t] = 20 + 5 * sin(2 * G_PI * (double) t / 288) + e[t];
+    }
+    mod = fc_arima_auto(y, N, 2016, NULL);
+    CU_ASSERT_FATAL(mod != NULL);
+    CU_ASSERT_EQUAL(fc_arima_order(mod).m, 1);
+    r = forecast_or_fail(mod, 12);
+    CU_ASSERT(fc_arima_fit(y, N, &o, &err) == NULL);
+    CU_ASSERT(g_error_matches(err, FC_ERROR, FC_ERROR_INVALID));
+}
+
 /* Bad input: empty, non-finite, h = 0. */
 static void
 test_arima_invalid(void)
@@ -540,6 +565,7 @@ static const CutestCase cases[] = {
     {"arima_pure_seasonal", test_arima_pure_seasonal},
     {"arima_constant", test_arima_constant},
     {"arima_short", test_arima_short},
+    {"arima_long_period", test_arima_long_period},
     {"arima_invalid", test_arima_invalid},
     {"arima_huge", test_arima_huge},
     {"arima_deterministic", test_arima_deterministic},
