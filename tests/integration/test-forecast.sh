@@ -31,6 +31,7 @@ fcj() {
     fc --json "$@"
 }
 
+wait_for 15 "the test domain sampled" fc domstats test
 out=$(fc forecast test)
 it_log "before any history: $out"
 check "no forecast before there is history, and it says so" \
