@@ -659,6 +659,11 @@ monitor_post_event(Monitor *m, UmbraEvent *ev)
     if (!ev->wall_us) {
         ev->wall_us = util_clock_wall();
     }
+    /* Events are rare and their ids order the event stream: write the
+     * queued samples first, then the event at once, so it has its id. */
+    if (m->store) {
+        flush_pending(m);
+    }
     if (m->store && m->pending.length == 0 &&
         tsdb_store_add_event(m->store, ev, &err)) {
         /* Stored: ev->id is the store's id. */
@@ -1098,6 +1103,9 @@ monitor_events(Monitor *m, int64_t since_id, const char *uuid, guint limit,
     g_autoptr(GError) err = NULL;
     GPtrArray *out;
 
+    if (m->store) {
+        flush_pending(m);
+    }
     if (m->store && m->pending.length == 0) {
         out = tsdb_store_events(m->store, since_id, uuid, limit, &err);
         if (out) {
@@ -1109,7 +1117,8 @@ monitor_events(Monitor *m, int64_t since_id, const char *uuid, guint limit,
     for (GList *l = m->recent.head; l; l = l->next) {
         UmbraEvent *ev = l->data;
 
-        if (ev->id <= since_id || (uuid && g_strcmp0(ev->uuid, uuid) != 0)) {
+        if ((ev->id && ev->id <= since_id) ||
+            (uuid && g_strcmp0(ev->uuid, uuid) != 0)) {
             continue;
         }
         g_ptr_array_add(out, umbra_event_copy(ev));
@@ -1282,7 +1291,8 @@ monitor_get_counters(Monitor *m, MonitorCounters *ret)
 /* ---- test entry points (monitorpriv.h) ---- */
 
 void
-monitor_test_round(Monitor *m, guint idx, GPtrArray *raws, const HostRaw *host)
+monitor_test_round_queued(Monitor *m, guint idx, GPtrArray *raws,
+                          const HostRaw *host)
 {
     RoundMsg *r = g_new0(RoundMsg, 1);
 
@@ -1293,6 +1303,12 @@ monitor_test_round(Monitor *m, guint idx, GPtrArray *raws, const HostRaw *host)
         r->host_ok = true;
     }
     apply_round(r);
+}
+
+void
+monitor_test_round(Monitor *m, guint idx, GPtrArray *raws, const HostRaw *host)
+{
+    monitor_test_round_queued(m, idx, raws, host);
     flush_pending(m);
 }
 

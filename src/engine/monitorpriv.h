@@ -13,6 +13,11 @@
 void monitor_test_round(Monitor *m, guint idx, GPtrArray *raws,
                         const HostRaw *host);
 
+/* As monitor_test_round(), but leaves the rows queued for the next
+ * flush, as the daemon does between its periodic flushes. */
+void monitor_test_round_queued(Monitor *m, guint idx, GPtrArray *raws,
+                               const HostRaw *host);
+
 /* Applies a connection state change of host @idx. */
 void monitor_test_state(Monitor *m, guint idx, HostState state,
                         const char *error, const char *hostname);

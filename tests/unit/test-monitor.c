@@ -313,6 +313,72 @@ test_spool_drain(void)
     fixture_clear(&f);
 }
 
+/* Spooled events wait until every host was tried, so that hostnames in
+ * them can be mapped to configured hosts. */
+static void
+test_spool_waits_for_hosts(void)
+{
+    g_autofree char *dir = cutest_tmpdir();
+    g_autofree char *path = g_build_filename(dir, "hook.jsonl", NULL);
+    g_autofree char *msg = model_hook_message_build("hv2", "db1", UUID_B,
+                                                    "start", "begin", "-", 1);
+    g_autofree char *line = g_strconcat(msg, "\n", NULL);
+    g_autoptr(UmbraConfig) cfg =
+        umbra_config_parse("t.conf", conf_text, strlen(conf_text), NULL);
+    g_autoptr(Monitor) m = monitor_new(cfg, &sys_virt_libvirt_ops, NULL);
+    g_autoptr(GPtrArray) evs = NULL;
+
+    g_file_set_contents(path, line, -1, NULL);
+    CU_ASSERT_EQUAL(monitor_drain_spool(m, dir), 0);
+    monitor_test_state(m, 0, HOST_STATE_BACKOFF, "refused", NULL);
+    CU_ASSERT_EQUAL(monitor_drain_spool(m, dir), 0);
+    CU_ASSERT_TRUE(g_file_test(path, G_FILE_TEST_EXISTS));
+    monitor_test_state(m, 1, HOST_STATE_CONNECTED, NULL, "hv2");
+    CU_ASSERT_EQUAL(monitor_drain_spool(m, dir), 1);
+    evs = monitor_events(m, 0, UUID_B, 10, NULL);
+    CU_ASSERT_EQUAL_FATAL(evs->len, 1);
+    CU_ASSERT_STRING_EQUAL(((UmbraEvent *) g_ptr_array_index(evs, 0))->host,
+                           "h2");
+    cutest_rmdir(dir);
+}
+
+/* Events get their store id at once even while sample rows wait for the
+ * periodic flush, and the event stream keeps them all, in order. */
+static void
+test_events_while_rows_pending(void)
+{
+    Fixture f;
+    g_autoptr(GPtrArray) evs = NULL;
+    int64_t last = 0;
+
+    fixture_init(&f);
+    round1(&f, 0, raw(UUID_A, "web1", DOM_STATE_RUNNING, 0), NULL);
+    /* A round whose rows stay queued, as between the daemon's flushes. */
+    {
+        GPtrArray *raws =
+            g_ptr_array_new_with_free_func((GDestroyNotify) dom_raw_free);
+
+        util_clock_advance_fake(UTIL_USEC_PER_SEC);
+        g_ptr_array_add(raws, raw(UUID_A, "web1", DOM_STATE_RUNNING, 10));
+        monitor_test_round_queued(f.m, 0, raws, NULL);
+    }
+    for (int i = 0; i < 3; i++) {
+        monitor_post_event(f.m, umbra_event_new(EVENT_SOURCE_HOOK, "h1", "web1",
+                                                UUID_A, "start/begin", NULL));
+    }
+    evs = monitor_events(f.m, 0, UUID_A, 100, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(evs);
+    CU_ASSERT_TRUE(evs->len >= 4);
+    CU_ASSERT_EQUAL(tsdb_store_count_dom_samples(f.store, UUID_A), 2);
+    for (guint i = 0; i < evs->len; i++) {
+        UmbraEvent *ev = g_ptr_array_index(evs, i);
+
+        CU_ASSERT_TRUE(ev->id > last);
+        last = ev->id;
+    }
+    fixture_clear(&f);
+}
+
 static const CutestCase cases[] = {
     {"list-and-rates", test_list_and_rates},
     {"unknowns", test_unknowns},
@@ -321,6 +387,8 @@ static const CutestCase cases[] = {
     {"host-down-hides-domains", test_host_down_hides_domains},
     {"hook-message-mapped", test_hook_message_mapped},
     {"spool-drain", test_spool_drain},
+    {"spool-waits-for-hosts", test_spool_waits_for_hosts},
+    {"events-while-rows-pending", test_events_while_rows_pending},
 };
 
 CUTEST_MAIN("monitor", cases)
