@@ -123,6 +123,7 @@ typedef struct {
     bool scored;      /* false: excluded from the scores */
     double ref_smape; /* Naive2's sMAPE on this series */
     double ref_mase;  /* Naive2's MASE on this series */
+    size_t points;    /* held-out values present */
 } EvalCase;
 
 /* A data set ready to evaluate. */
@@ -426,6 +427,7 @@ case_finish(Dataset *d, EvalCase *c)
     s = score_forecast(d, c, c->ref, NULL, NULL, NULL, NULL);
     c->ref_smape = s.smape;
     c->ref_mase = s.mase;
+    c->points = s.points;
     c->scored = s.points > 0 && isfinite(s.smape) && isfinite(s.mase);
     if (!c->scored) {
         d->excluded++;
@@ -1155,6 +1157,16 @@ run(Options *o)
         fputs("series,model,scored,smape,mase,cov80,cov95,points,seconds,"
               "method\n",
               details);
+        /* The reference rows, as tests/bench/forecast-ref.R writes them. */
+        for (guint i = 0; i < d.cases->len; i++) {
+            const EvalCase *c = d.cases->pdata[i];
+
+            csv_quoted(details, c->id);
+            fprintf(details, ",naive2-ref,%d", c->scored ? 1 : 0);
+            csv_number(details, c->ref_smape);
+            csv_number(details, c->ref_mase);
+            fprintf(details, ",0,0,%zu,0,\"Naive2\"\n", c->points);
+        }
     }
     if (!o->json) {
         printf("%s set \"%s\" in %s: %u series (%zu excluded%s), h = %zu, "
@@ -1226,7 +1238,9 @@ main(int argc, char **argv)
         {"json", 'j', 0, G_OPTION_ARG_NONE, &o.json,
          "One JSON object per model and line (coverage as fractions)", NULL},
         {"details", 0, 0, G_OPTION_ARG_FILENAME, &o.details,
-         "Write per-series scores as CSV to FILE", "FILE"},
+         "Write per-series scores as CSV to FILE (with the Naive2 "
+         "reference as model naive2-ref)",
+         "FILE"},
         {"export", 0, 0, G_OPTION_ARG_FILENAME, &o.export_dir,
          "Write the evaluated series in the M4 layout to DIR and exit", "DIR"},
         {"export-name", 0, 0, G_OPTION_ARG_STRING, &o.export_name,

@@ -5,7 +5,8 @@
 #
 #   Rscript forecast-ref.R run --dir DIR --h 48 --periods 24,168 \
 #       --models ets,arima,stlf,snaive [--first K] [--limit N] --out FILE
-#   Rscript forecast-ref.R summarize --in FILE [--in FILE2 ...]
+#   Rscript forecast-ref.R summarize --in FILE [--in FILE2 ...] \
+#       [--match FILE --match-model MODEL]
 #
 # run: for each series of <DIR>/<Set>-train.csv, fits and forecasts
 #   ets       ets(ts(y, frequency = m))          (R ignores m > 24)
@@ -24,7 +25,10 @@
 # summarize: one CSV line per model with the keys of umbra-forecast-eval
 # --json: model,series,smape,mase,owa,coverage80,coverage95,seconds,
 # seconds_per_series,failed.  A series is scored when its Naive2 MASE is
-# finite (non-constant training data, some held-out value present).
+# finite (non-constant training data, some held-out value present).  With
+# --match, only the series that FILE scores for MODEL count (to compare
+# with a cache that covers only some series).  The input may also be
+# umbra-forecast-eval --details output, which has the same columns.
 #
 # Measures (M4, Makridakis et al., IJF 36, 2020): sMAPE = 200/h sum
 # |y-f|/(|y|+|f|) (0/0 counts 0); MASE = MAE / in-sample MAE of the lag-m
@@ -41,7 +45,7 @@ if (length(args) < 1) {
 cmd <- args[1]
 opt <- list(dir = NULL, set = NULL, h = 48, periods = "24,168",
             models = "ets,arima,stlf,snaive", first = 1, limit = 0,
-            out = NULL,
+            out = NULL, match = NULL, "match-model" = NULL,
             inputs = character(0))
 i <- 2
 while (i <= length(args)) {
@@ -228,6 +232,11 @@ run <- function() {
 summarize <- function() {
     d <- do.call(rbind, lapply(opt$inputs, read.csv,
                                stringsAsFactors = FALSE))
+    if (!is.null(opt$match)) {
+        m <- read.csv(opt$match, stringsAsFactors = FALSE)
+        keep <- m$series[m$model == opt[["match-model"]] & m$scored == 1]
+        d <- d[d$series %in% keep, ]
+    }
     ref <- d[d$model == "naive2-ref", ]
     for (model in setdiff(unique(d$model), "naive2-ref")) {
         x <- d[d$model == model, ]
