@@ -844,6 +844,25 @@ json_number(FILE *f, const char *key, double v, bool comma)
     }
 }
 
+/* Writes @s as a JSON string (control characters as \u00XX). */
+static void
+json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char) *s;
+
+        if (c == '"' || c == '\\') {
+            fprintf(f, "\\%c", c);
+        } else if (c < 0x20) {
+            fprintf(f, "\\u%04x", c);
+        } else {
+            fputc(c, f);
+        }
+    }
+    fputc('"', f);
+}
+
 static void
 csv_quoted(FILE *f, const char *s)
 {
@@ -953,9 +972,10 @@ print_stats(const Options *o, const Dataset *d, FcModel model,
         json_number(stdout, "seconds", st->seconds, true);
         json_number(stdout, "seconds_per_series",
                     d->cases->len ? st->seconds / d->cases->len : NAN, true);
-        printf("\"dataset\":\"%s\",\"format\":\"%s\",\"h\":%zu,"
-               "\"periods\":[",
-               d->name, format_names[d->format], d->h);
+        fputs("\"dataset\":", stdout);
+        json_string(stdout, d->name);
+        printf(",\"format\":\"%s\",\"h\":%zu,\"periods\":[",
+               format_names[d->format], d->h);
         for (int i = 0; i < FC_MAX_PERIODS && d->periods[i]; i++) {
             printf("%s%d", i ? "," : "", d->periods[i]);
         }
