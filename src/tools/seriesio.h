@@ -135,13 +135,13 @@ size_t seriesio_trim_leading(EvalSeries *s);
  * seriesio_write_m4:
  * @f: where to write
  * @series: (element-type EvalSeries) what to write
- * @values_only: false for the training layout (header "V1","V2",...),
- *   true for the organisers' forecast layout (header id,F1,F2,...,
- *   unquoted)
+ * @values_only: false for the training layout (header "V1","V2",...,
+ *   every field quoted), true for the organisers' forecast layout
+ *   (header id,F1,F2,..., values unquoted)
  *
- * Writes @series in the layout seriesio_parse_m4() reads: rows padded
- * with empty fields to the longest, missing samples as NA, values with
- * 15 significant digits.
+ * Writes @series in the layout seriesio_parse_m4() reads: ids quoted
+ * (inner quotes doubled), rows padded with empty fields to the longest,
+ * missing samples as NA, values with 15 significant digits.
  *
  * Returns: true on success; false with @error set (G_FILE_ERROR) when
  * writing failed.
