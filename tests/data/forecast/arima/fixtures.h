@@ -631,3 +631,9 @@ static const ArimaLoglikFixture arima_logliks[] = {
      {-0.5, 10},
      -476.748046154171},
 };
+
+/* R: auto.arima(ts(synth(480), frequency = 24)), synth() as in
+ * gen-fixtures.R and test_arima_hourly_approx(). */
+static const ArimaAutoFixture arima_synth_auto = {
+    "auto.arima(synth(480))", NULL, 480, 24, 0, 0, 0, 0, 1, 0, 1,
+    1921.35878540959};
