@@ -160,31 +160,91 @@ arima_arma_set(ArimaArma *arma, const FcArimaOrder *o, const double *coef)
     }
 }
 
+/*
+ * The CSS recursions are latency-bound: every residual waits for the one
+ * before.  They are written so that only the lag-1 MA term sits on that
+ * chain: the AR part is a separate pass with no dependency between
+ * steps, the other MA terms are summed before the lag-1 term is added,
+ * and sums over the series use four accumulators.  (About 2x faster than
+ * the plain loops; the rounding differs from them, not between runs.)
+ */
+static double
+dot4(const double *a, const double *b, size_t n)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) {
+        s0 += a[i] * b[i];
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+static double
+sum4(const double *a, size_t n)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i];
+        s1 += a[i + 1];
+        s2 += a[i + 2];
+        s3 += a[i + 3];
+    }
+    for (; i < n; i++) {
+        s0 += a[i];
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
 double
 arima_css(const ArimaArma *arma, const double *w, size_t nw, double *buf)
 {
     size_t np = (size_t) arma->np;
     size_t nq = (size_t) arma->nq;
     double *res = buf + nq; /* res[t] for t >= -nq; zero before np */
-    double ssq = 0;
+    int nma = arma->ma_nnz;
+    double ssq;
 
     if (nw <= np) {
         return INFINITY;
     }
     memset(buf, 0, sizeof(double) * (nq + np));
-    for (size_t t = np; t < nw; t++) {
-        double e = w[t];
+    /* The AR part: res[t] = w[t] - sum a_k w[t - k]. */
+    memcpy(res + np, w + np, sizeof(double) * (nw - np));
+    for (int k = 0; k < arma->ar_nnz; k++) {
+        const double c = arma->ar_c[k];
+        const double *src = w + np - (size_t) arma->ar_lag[k];
 
-        for (int k = 0; k < arma->ar_nnz; k++) {
-            e -= arma->ar_c[k] * w[t - (size_t) arma->ar_lag[k]];
+        for (size_t t = 0; t < nw - np; t++) {
+            res[np + t] -= c * src[t];
         }
-        for (int k = 0; k < arma->ma_nnz; k++) {
-            e -= arma->ma_c[k] * res[(ptrdiff_t) t - arma->ma_lag[k]];
-        }
-        res[t] = e;
-        ssq += e * e;
     }
-    ssq /= (double) (nw - np);
+    /* The MA recursion, in place; lags ascend, so ma_lag[0] is the
+     * shortest and goes last. */
+    if (nma > 0) {
+        const int *lag = arma->ma_lag;
+        const double *c = arma->ma_c;
+        const double c0 = c[0];
+        const ptrdiff_t l0 = lag[0];
+
+        for (size_t t = np; t < nw; t++) {
+            double acc = 0;
+
+            for (int k = nma - 1; k > 0; k--) {
+                acc += c[k] * res[(ptrdiff_t) t - lag[k]];
+            }
+            res[t] = (res[t] - acc) - c0 * res[(ptrdiff_t) t - l0];
+        }
+    }
+    ssq = dot4(res + np, res + np, nw - np) / (double) (nw - np);
     return isfinite(ssq) ? ssq : INFINITY;
 }
 
@@ -192,68 +252,65 @@ double
 arima_css_grad(const ArimaArma *arma, const double *w, size_t nw, double *buf,
                double *ret_ga, double *ret_gb, double *ret_gc)
 {
+    double s2 = arima_css(arma, w, nw, buf);
+
+    if (!isfinite(s2)) {
+        return INFINITY;
+    }
+    arima_css_adjoint(arma, w, nw, buf, ret_ga, ret_gb, ret_gc);
+    return s2;
+}
+
+void
+arima_css_adjoint(const ArimaArma *arma, const double *w, size_t nw,
+                  double *buf, double *ret_ga, double *ret_gb, double *ret_gc)
+{
     size_t np = (size_t) arma->np;
     size_t nq = (size_t) arma->nq;
     double *res = buf + nq;          /* res[t], zero before np */
     double *lam = buf + nq + nw + 1; /* lam[t], zero from nw on */
-    double ssq = 0, nu, lsum = 0, asum = 1;
+    int nma = arma->ma_nnz;
+    size_t nu_n = nw - np;
+    double nu = (double) nu_n, lsum, asum = 1;
 
-    if (nw <= np) {
-        return INFINITY;
-    }
-    memset(buf, 0, sizeof(double) * (nq + np));
-    for (size_t t = np; t < nw; t++) {
-        double e = w[t];
-
-        for (int k = 0; k < arma->ar_nnz; k++) {
-            e -= arma->ar_c[k] * w[t - (size_t) arma->ar_lag[k]];
-        }
-        for (int k = 0; k < arma->ma_nnz; k++) {
-            e -= arma->ma_c[k] * res[(ptrdiff_t) t - arma->ma_lag[k]];
-        }
-        res[t] = e;
-        ssq += e * e;
-    }
-    if (!isfinite(ssq)) {
-        return INFINITY;
-    }
-    nu = (double) (nw - np);
     /* Adjoint: lam_t = d ssq / d e_t through every later residual. */
     memset(lam + nw, 0, sizeof(double) * (nq + 1));
-    for (size_t t = nw; t-- > np;) {
-        double l = 2 * res[t];
+    if (nma > 0) {
+        const int *lag = arma->ma_lag;
+        const double *c = arma->ma_c;
+        const double c0 = c[0];
+        const size_t l0 = (size_t) lag[0];
 
-        for (int k = 0; k < arma->ma_nnz; k++) {
-            l -= arma->ma_c[k] * lam[t + (size_t) arma->ma_lag[k]];
+        for (size_t t = nw; t-- > np;) {
+            double acc = 0;
+
+            for (int k = nma - 1; k > 0; k--) {
+                acc += c[k] * lam[t + (size_t) lag[k]];
+            }
+            lam[t] = (2 * res[t] - acc) - c0 * lam[t + l0];
         }
-        lam[t] = l;
-        lsum += l;
+    } else {
+        for (size_t t = np; t < nw; t++) {
+            lam[t] = 2 * res[t];
+        }
     }
+    lsum = sum4(lam + np, nu_n);
     memset(ret_ga, 0, sizeof(double) * (np + 1));
     memset(ret_gb, 0, sizeof(double) * (nq + 1));
     for (int k = 0; k < arma->ar_ns; k++) {
         size_t lag = (size_t) arma->ar_slag[k];
-        double g = 0;
 
-        for (size_t t = np; t < nw; t++) {
-            g -= lam[t] * w[t - lag];
-        }
-        ret_ga[lag] = g / nu;
+        ret_ga[lag] = -dot4(lam + np, w + np - lag, nu_n) / nu;
     }
     for (int k = 0; k < arma->ma_ns; k++) {
-        ptrdiff_t lag = arma->ma_slag[k];
-        double g = 0;
+        size_t lag = (size_t) arma->ma_slag[k];
 
-        for (size_t t = np; t < nw; t++) {
-            g -= lam[t] * res[(ptrdiff_t) t - lag];
-        }
-        ret_gb[lag] = g / nu;
+        ret_gb[lag] = -dot4(lam + np, res + np - lag, nu_n) / nu;
     }
     for (int k = 0; k < arma->ar_nnz; k++) {
         asum -= arma->ar_c[k];
     }
     *ret_gc = -asum * lsum / nu;
-    return ssq / nu;
 }
 
 void

@@ -79,6 +79,17 @@ double arima_css_grad(const ArimaArma *arma, const double *w, size_t nw,
                       double *buf, double *ret_ga, double *ret_gb,
                       double *ret_gc);
 
+/*
+ * arima_css_adjoint:
+ *
+ * The backward pass of arima_css_grad() alone: @buf must hold the
+ * residuals of an arima_css() call with the same @arma and @w that
+ * returned a finite value.
+ */
+void arima_css_adjoint(const ArimaArma *arma, const double *w, size_t nw,
+                       double *buf, double *ret_ga, double *ret_gb,
+                       double *ret_gc);
+
 /* Scratch space for arima_exact(); sized by arima_work_init(). */
 typedef struct {
     int r, np;     /* sizes it was made for */

@@ -83,8 +83,9 @@ struct FcArimaModel {
 };
 
 typedef enum {
-    FIT_CSS, /* conditional sum of squares only */
-    FIT_ML,  /* CSS for starting values, then exact ML */
+    FIT_CSS,       /* conditional sum of squares only */
+    FIT_ML,        /* CSS for starting values, then exact ML */
+    FIT_CSS_EXACT, /* CSS estimates, the exact likelihood evaluated there */
 } FitMethod;
 
 /* One fitting problem: the differenced series and the objective. */
@@ -105,6 +106,9 @@ typedef struct {
     bool ml;          /* objective is the exact likelihood */
     ArimaArma arma;   /* operators of the current point */
     ArimaWork ws;     /* Kalman scratch */
+    bool res_ok;      /* buf holds the CSS residuals at res_x */
+    double res_x[64]; /* the point they belong to (k values) */
+    double res_s2;    /* and their mean square */
 } FitCtx;
 
 /* What one fit produced. */
@@ -173,6 +177,11 @@ objective(FitCtx *c, const double *x)
     } else {
         double s2 = arima_css(&c->arma, w, c->nw, c->buf);
 
+        /* The line search's accepted point is where the gradient is
+         * taken next: its residuals are kept for the backward pass. */
+        c->res_ok = isfinite(s2);
+        c->res_s2 = s2;
+        memcpy(c->res_x, x, sizeof(double) * (size_t) c->k);
         v = 0.5 * log(MAX(s2, DBL_MIN));
     }
     return isfinite(v) ? v : BAD_OBJECTIVE;
@@ -203,7 +212,15 @@ css_value_grad(FitCtx *c, const double *x, double *g)
         w = c->w;
     }
     arima_arma_set(&c->arma, o, coef);
-    s2 = arima_css_grad(&c->arma, w, c->nw, c->buf, c->ga, c->gb, &gc);
+    if (c->res_ok && memcmp(x, c->res_x, sizeof(double) * (size_t) c->k) == 0) {
+        s2 = c->res_s2;
+        arima_css_adjoint(&c->arma, w, c->nw, c->buf, c->ga, c->gb, &gc);
+    } else {
+        s2 = arima_css_grad(&c->arma, w, c->nw, c->buf, c->ga, c->gb, &gc);
+        c->res_ok = isfinite(s2);
+        c->res_s2 = s2;
+        memcpy(c->res_x, x, sizeof(double) * (size_t) c->k);
+    }
     f = 0.5 * log(MAX(s2, DBL_MIN));
     memset(g, 0, sizeof(double) * (size_t) c->k);
     if (!isfinite(f) || !(s2 > 0)) {
@@ -516,6 +533,7 @@ finish(FitCtx *c, FitMethod method, const double *coef, FitOut *out)
         w = c->w;
     }
     arima_arma_set(&c->arma, &c->o, coef);
+    c->res_ok = false;
     if (method == FIT_CSS) {
         size_t used = c->nw - (size_t) c->arma.np;
 
@@ -774,7 +792,7 @@ fit_order(const double *y, size_t n, const FcArimaOrder *o, FitMethod method,
         memcpy(x + q->p + q->q + q->P, stheta, sizeof(double) * (size_t) q->Q);
     }
     out->accept = !check || (roots_clear(&c.o, coef) && variances_ok(&c, x));
-    ok = finish(&c, method, coef, out);
+    ok = finish(&c, method == FIT_CSS ? FIT_CSS : FIT_ML, coef, out);
     ctx_clear(&c);
     return ok;
 }
@@ -969,6 +987,7 @@ typedef struct {
     size_t n;                 /* its length */
     int d, D, m;              /* differences and period */
     bool approx;              /* CSS during the search */
+    FitMethod final;          /* the final fit: FIT_ML or FIT_CSS_EXACT */
     bool use_aic;             /* AIC instead of AICc (n <= 3) */
     double offset;            /* CSS criterion offset */
     Tried tried[NMODELS + 8]; /* what was fitted */
@@ -987,7 +1006,7 @@ candidate(Search *s, int p, int q, int P, int Q, bool constant, bool approx,
     double npar, aic, ic;
 
     o = order_norm(&o);
-    if (!fit_order(s->y, s->n, &o, approx ? FIT_CSS : FIT_ML, true, true,
+    if (!fit_order(s->y, s->n, &o, approx ? FIT_CSS : s->final, true, true,
                    &fit) ||
         fit.degenerate) {
         fit_out_clear(&fit);
@@ -1056,6 +1075,7 @@ fc_arima_auto_options_init(FcArimaAutoOptions *opts)
     opts->d = -1;
     opts->D = -1;
     opts->approximation = -1;
+    opts->method = FC_ARIMA_CSS_ML;
 }
 
 /* The model for a series that differencing makes constant: no ARMA
@@ -1188,6 +1208,7 @@ fc_arima_auto_full(const double *y, size_t n, int m,
     s->D = D;
     s->m = m;
     s->use_aic = n <= 3;
+    s->final = opts->method == FC_ARIMA_CSS ? FIT_CSS_EXACT : FIT_ML;
     s->approx = opts->approximation >= 0 ? opts->approximation != 0
                                          : (n > 150 || m > 12);
     if (s->approx) {

@@ -110,13 +110,23 @@ const double *fc_arima_coef(const FcArimaModel *model, size_t *ret_n);
 double fc_arima_loglik_at(const double *y, size_t n, const FcArimaOrder *order,
                           const double *coef, GError **error);
 
+/* How the chosen model's coefficients are estimated. */
+typedef enum {
+    FC_ARIMA_CSS_ML, /* CSS, then exact maximum likelihood (R's default) */
+    FC_ARIMA_CSS,    /* conditional sum of squares only (R's method =
+                      * "CSS"); the exact likelihood is evaluated at
+                      * those coefficients for the criteria and the
+                      * forecast */
+} FcArimaMethod;
+
 /* Options of fc_arima_auto_full(); fc_arima_auto() uses R's defaults. */
 typedef struct {
-    int max_p, max_q;  /* 5, 5 */
-    int max_P, max_Q;  /* 2, 2 */
-    int d, D;          /* differences, -1 = chosen by the tests */
-    int approximation; /* CSS during the search: -1 = R's rule (n > 150 or
-                        * m > 12), 0 = never, 1 = always */
+    int max_p, max_q;     /* 5, 5 */
+    int max_P, max_Q;     /* 2, 2 */
+    int d, D;             /* differences, -1 = chosen by the tests */
+    int approximation;    /* CSS during the search: -1 = R's rule (n > 150 or
+                           * m > 12), 0 = never, 1 = always */
+    FcArimaMethod method; /* FC_ARIMA_CSS_ML */
 } FcArimaAutoOptions;
 
 /* Fills @opts with R's auto.arima() defaults. */

@@ -116,6 +116,15 @@
 #define ETS_BFGS_ITERS 60
 /* Stop when the simplex's values differ by less than this (lik units). */
 #define ETS_NM_TOL 1e-6
+/* The quick budget (FcEtsAuto.quick): no Nelder-Mead, one
+ * Levenberg-Marquardt linearisation of the states from the starting
+ * smoothing parameters, then BFGS over everything to convergence.  On
+ * non-seasonal series it reaches the full budget's AICc within 1 (the
+ * test-ets fixtures); inside MSTL on M4 Hourly it is as accurate (MSTL's
+ * OWA 0.550 vs 0.551) at half the time (1.8 vs 3.7 ms per series).
+ * Seasonal models need the full one: the simplex finds gamma. */
+#define ETS_QUICK_LM_ITERS 1
+#define ETS_QUICK_BFGS_ITERS ETS_BFGS_ITERS
 
 /* Sample paths for class 3 intervals: 2000, fewer beyond a horizon of
  * 1000 so that the paths stay under 16 MB. */
@@ -1603,7 +1612,8 @@ ets_start(EtsProblem *p, const EtsLayout *lay, double *x)
 /* Fits one model to the scaled series.  Returns: NULL if it cannot be
  * fitted (no starting point, breakdown). */
 static FcEtsModel *
-ets_fit_kind(const double *ys, size_t n, double scale, const EtsKind *k)
+ets_fit_kind(const double *ys, size_t n, double scale, const EtsKind *k,
+             bool quick)
 {
     EtsLayout lay = ets_layout(k);
     int dim = lay.dim;
@@ -1654,14 +1664,17 @@ ets_fit_kind(const double *ys, size_t n, double scale, const EtsKind *k)
      * fixed (the rest of the vector is read from p.full), and
      * Levenberg-Marquardt over the states, the smoothing parameters
      * fixed; then polish everything together by BFGS. */
-    for (int round = 0; round < ETS_ROUNDS; round++) {
+    for (int round = 0; round < (quick ? 1 : ETS_ROUNDS); round++) {
         double fprev = f;
 
         memcpy(full, x, sizeof(double) * dim);
         p.nfree = lay.nsmooth;
-        f = ets_nelder_mead(&p, x, step, lay.nsmooth, ETS_NM_EVALS, work);
+        if (!quick) {
+            f = ets_nelder_mead(&p, x, step, lay.nsmooth, ETS_NM_EVALS, work);
+        }
         p.nfree = dim;
-        f = ets_levmar(&p, x, f, lay.l0, ETS_LM_ITERS, lmwork);
+        f = ets_levmar(&p, x, f, lay.l0,
+                       quick ? ETS_QUICK_LM_ITERS : ETS_LM_ITERS, lmwork);
         for (int i = 0; i < lay.nsmooth; i++) {
             step[i] *= 0.5;
         }
@@ -1669,7 +1682,8 @@ ets_fit_kind(const double *ys, size_t n, double scale, const EtsKind *k)
             break;
         }
     }
-    f = ets_bfgs(&p, x, f, ETS_BFGS_ITERS, bfgswork);
+    f = ets_bfgs(&p, x, f, quick ? ETS_QUICK_BFGS_ITERS : ETS_BFGS_ITERS,
+                 bfgswork);
     if (!ets_unpack_smooth(x, &lay, &sm)) {
         return NULL;
     }
@@ -1823,7 +1837,7 @@ fc_ets_fit(const double *y, size_t n, int m, const FcEtsSpec *spec,
     for (size_t i = 0; i < n; i++) {
         ys[i] = y[i] / scale;
     }
-    model = ets_fit_kind(ys, n, scale, &k);
+    model = ets_fit_kind(ys, n, scale, &k, false);
     if (!model) {
         g_set_error(error, FC_ERROR, FC_ERROR_NUMERIC, "the ETS fit failed");
     }
@@ -1882,7 +1896,7 @@ fc_ets_fit_auto(const double *y, size_t n, int m, const FcEtsAuto *opts,
                 if (n <= (size_t) ets_npar(&k) + 4) {
                     continue;
                 }
-                model = ets_fit_kind(ys, n, scale, &k);
+                model = ets_fit_kind(ys, n, scale, &k, opts->quick);
                 if (model && (!best || model->aicc < best->aicc)) {
                     fc_ets_free(best);
                     best = model;

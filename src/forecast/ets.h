@@ -38,10 +38,12 @@ typedef struct {
     bool undamped_trend; /* also undamped additive trends (R: yes) */
     bool additive_only;  /* additive error, trend and season only (R's
                           * additive.only) */
+    bool quick;          /* the smaller optimisation budget (ets.c):
+                          * for non-seasonal series that MSTL adjusted */
 } FcEtsAuto;
 
 /* R's ets() defaults. */
-#define FC_ETS_AUTO_R ((FcEtsAuto){true, false})
+#define FC_ETS_AUTO_R ((FcEtsAuto){true, false, false})
 /*
  * umbra's defaults: trends are damped.  An undamped trend fitted by
  * maximum likelihood on hourly data often carries an in-sample drift
@@ -57,7 +59,7 @@ typedef struct {
  * candidates, and so picks undamped trends R's optimiser rarely gets
  * to; M4's own benchmarks tell the same story (Holt 29.2, Damped 19.3).
  */
-#define FC_ETS_AUTO_DEFAULT ((FcEtsAuto){false, false})
+#define FC_ETS_AUTO_DEFAULT ((FcEtsAuto){false, false, false})
 
 /*
  * fc_ets_fit_auto:

@@ -844,8 +844,9 @@ fit_adjusted(const double *y, size_t n, const FcMstlOptions *o, GError **error)
     if (o->trend == FC_MSTL_TREND_AUTO) {
         /* R's candidate set, undamped trends included: stlf() fits
          * ets(model = "ZZN"). */
-        const FcEtsAuto r_set = FC_ETS_AUTO_R;
+        FcEtsAuto r_set = FC_ETS_AUTO_R;
 
+        r_set.quick = o->quick_ets;
         return fc_ets_fit_auto(y, n, 1, &r_set, error);
     }
     for (size_t i = 0; i < n; i++) {

@@ -337,6 +337,58 @@ test_arima_hourly_approx(void)
     }
 }
 
+/* method = CSS (what the combination uses): on the hourly series it
+ * finds a model, its likelihood is the exact one at its own
+ * coefficients, and its forecast carries the daily cycle as well. */
+static void
+test_arima_css_method(void)
+{
+    enum { N = 480, M = 24 };
+    double y[N];
+    FcArimaAutoOptions opts;
+    g_autoptr(FcArimaModel) ml = NULL;
+    g_autoptr(FcArimaModel) css = NULL;
+    g_autoptr(FcResult) r = NULL;
+    FcArimaOrder o;
+    const double *coef;
+    size_t nc;
+
+    for (size_t i = 0; i < N; i++) {
+        double t = (double) i + 1;
+
+        y[i] = 50 + 0.02 * t + 8 * sin(2 * G_PI * t / 24) +
+               3 * sin(4 * G_PI * t / 24 + 0.5) +
+               1.5 * sin(0.37 * pow(t, 1.3)) + 0.8 * sin(1.7 * t);
+    }
+    fc_arima_auto_options_init(&opts);
+    CU_ASSERT_EQUAL(opts.method, FC_ARIMA_CSS_ML);
+    ml = fc_arima_auto_full(y, N, M, &opts, NULL);
+    opts.method = FC_ARIMA_CSS;
+    css = fc_arima_auto_full(y, N, M, &opts, NULL);
+    CU_ASSERT_FATAL(ml != NULL && css != NULL);
+    o = fc_arima_order(css);
+    coef = fc_arima_coef(css, &nc);
+    CU_ASSERT(isfinite(fc_arima_loglik(css)));
+    CHECK_NEAR(fc_arima_loglik_at(y, N, &o, coef, NULL), fc_arima_loglik(css),
+               1e-6 * fabs(fc_arima_loglik(css)), "CSS model's loglik");
+    /* ML maximises the likelihood: CSS coefficients cannot beat it on
+     * the same orders, and land close. */
+    if (o.p == fc_arima_order(ml).p && o.q == fc_arima_order(ml).q &&
+        o.P == fc_arima_order(ml).P && o.Q == fc_arima_order(ml).Q) {
+        CU_ASSERT(fc_arima_loglik(css) <= fc_arima_loglik(ml) + 1e-6);
+    }
+    /* Not worse by much; here it is better: every CSS-ML refit of the
+     * search's winners fails auto.arima()'s checks (as in R), leaving
+     * the seasonal random walk, AICc 1921, while CSS keeps a
+     * (2,0,2)(2,1,2) at 956. */
+    CU_ASSERT(isfinite(fc_arima_aicc(css)));
+    CU_ASSERT(fc_arima_aicc(css) < fc_arima_aicc(ml) + 20);
+    r = forecast_or_fail(css, 48);
+    for (size_t i = 0; i < M; i++) {
+        CHECK_NEAR(r->mean[i], y[N - M + i] + 0.02 * M, 4.0, "CSS forecast");
+    }
+}
+
 /* A pure seasonal signal is forecast (near) exactly. */
 static void
 test_arima_pure_seasonal(void)
@@ -569,6 +621,7 @@ static const CutestCase cases[] = {
     {"arima_sim_seasonal_rw", test_arima_sim_seasonal_rw},
     {"arima_sim_airline", test_arima_sim_airline},
     {"arima_hourly_approx", test_arima_hourly_approx},
+    {"arima_css_method", test_arima_css_method},
     {"arima_pure_seasonal", test_arima_pure_seasonal},
     {"arima_constant", test_arima_constant},
     {"arima_short", test_arima_short},

@@ -284,6 +284,40 @@ test_auto_options(void)
     CU_ASSERT(s.error == 'A' && s.season == 'A');
 }
 
+/* The quick budget, on the non-seasonal fixtures (what MSTL gives it):
+ * the same family as the full budget and an AICc within 1 of it. */
+static void
+test_auto_quick(void)
+{
+    size_t tried = 0;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(auto_fixtures); i++) {
+        const EtsAutoFixture *f = &auto_fixtures[i];
+        FcEtsAuto full = FC_ETS_AUTO_R, quick = FC_ETS_AUTO_R;
+        g_autoptr(FcEtsModel) a = NULL;
+        g_autoptr(FcEtsModel) b = NULL;
+        FcEtsSpec sa, sb;
+
+        quick.quick = true;
+        a = fc_ets_fit_auto(f->y, f->n, 1, &full, NULL);
+        b = fc_ets_fit_auto(f->y, f->n, 1, &quick, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+        sa = fc_ets_spec(a);
+        sb = fc_ets_spec(b);
+        CU_ASSERT(sb.season == 'N');
+        if (fabs(fc_ets_aicc(a) - fc_ets_aicc(b)) > 1) {
+            fprintf(stderr, "\n%s: AICc full %.3f quick %.3f\n", f->name,
+                    fc_ets_aicc(a), fc_ets_aicc(b));
+        }
+        CU_ASSERT(fabs(fc_ets_aicc(a) - fc_ets_aicc(b)) <= 1);
+        CU_ASSERT(sa.trend == sb.trend ||
+                  fabs(fc_ets_aicc(a) - fc_ets_aicc(b)) <= 1);
+        tried++;
+    }
+    CU_ASSERT(tried >= 3);
+}
+
 /* A pure seasonal signal is forecast near-exactly. */
 static void
 test_pure_seasonal(void)
@@ -546,6 +580,7 @@ test_apply_roundtrip(void)
 }
 
 static const CutestCase cases[] = {
+    {"auto_quick", test_auto_quick},
     {"apply matches R", test_apply_matches_r},
     {"fit vs R", test_fit_vs_r},
     {"automatic choice: R's family", test_auto_family},
