@@ -20,7 +20,7 @@ allowed() {
     rpc) echo "util model rpc" ;;
     daemon) echo "util model sys tsdb stats forecast engine rpc daemon" ;;
     cli) echo "util model rpc cli" ;;
-    tools) echo "util model forecast tools" ;;
+    tools) echo "util model forecast risk tools" ;;
     *) echo "" ;;
     esac
 }

@@ -1,0 +1,48 @@
+/*
+ * risk/risk.h: what the risk engine's modules share: the error domain and
+ * the horizons every probability is given for.
+ *
+ * The risk engine is pure (../shared/STYLE.md section 1): it takes values
+ * and times as arguments and never reads the clock or does I/O.  engine/
+ * feeds it from the monitor and the forecaster and stores its results.
+ *
+ *   profile.h     per (domain, metric) series: rhythms, baseline, drift
+ *   contention.h  per host or cell: P(demand > capacity) per horizon
+ *   failure.h     per domain or host: P(disruption) from features, learnt
+ *                 online from outcomes, calibrated, explained
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+#define RISK_ERROR (risk_error_quark())
+GQuark risk_error_quark(void);
+
+typedef enum {
+    RISK_ERROR_INVALID, /* bad argument */
+    RISK_ERROR_FORMAT,  /* a persisted model that cannot be read */
+    RISK_ERROR_VERSION, /* a persisted model of another version */
+    RISK_ERROR_LAST
+} RiskErrorCode;
+
+/* The horizons of every risk figure: 5 min, 15 min and 1 h. */
+/* clang-format off */
+#define RISK_HORIZONS(X)      \
+    X(5M, "5m", 300)          \
+    X(15M, "15m", 900)        \
+    X(1H, "1h", 3600)
+/* clang-format on */
+
+typedef enum {
+#define X(NAME, STR, SECONDS) RISK_HORIZON_##NAME,
+    RISK_HORIZONS(X)
+#undef X
+        RISK_HORIZON_LAST
+} RiskHorizon;
+
+const char *risk_horizon_to_string(RiskHorizon h);
+/* Returns: the horizon's length in seconds (0 for an invalid one). */
+int risk_horizon_seconds(RiskHorizon h);
+/* Returns: the horizon named @str ("5m", "15m", "1h"), or -1. */
+int risk_horizon_from_string(const char *str);
