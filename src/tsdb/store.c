@@ -260,9 +260,52 @@ static const char schema_v1[] =
     "    source, host, domain, uuid, type, detail FROM events;";
 /* clang-format on */
 
+/* Schema version 2: the risk engine's predictions, incidents and models. */
+/* clang-format off */
+static const char schema_v2[] =
+    "CREATE TABLE predictions (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  wall_us INTEGER NOT NULL,\n"
+    "  scope TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  name TEXT,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  horizon_s INTEGER NOT NULL,\n"
+    "  prob REAL NOT NULL,\n"
+    "  threshold REAL,\n"
+    "  features TEXT,\n"
+    "  outcome INTEGER,\n"
+    "  resolved_us INTEGER\n"
+    ");\n"
+    "CREATE INDEX predictions_due ON predictions (outcome, wall_us);\n"
+    "CREATE INDEX predictions_subject ON predictions (subject, id);\n"
+    "CREATE TABLE incidents (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  wall_us INTEGER NOT NULL,\n"
+    "  uuid TEXT NOT NULL,\n"
+    "  domain TEXT,\n"
+    "  host TEXT,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  source TEXT NOT NULL,\n"
+    "  note TEXT\n"
+    ");\n"
+    "CREATE INDEX incidents_uuid ON incidents (uuid, wall_us);\n"
+    "CREATE TABLE models (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  saved_us INTEGER NOT NULL,\n"
+    "  body TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE VIEW predictions_v AS"
+    "  SELECT id,\n"
+    "    strftime('%Y-%m-%dT%H:%M:%fZ', wall_us / 1e6, 'unixepoch') AS time,\n"
+    "    scope, subject, name, kind, horizon_s, prob, threshold, outcome,\n"
+    "    features FROM predictions;";
+/* clang-format on */
+
 /* migrations[v] takes a store from schema version v to v + 1. */
 static const char *const migrations[] = {
     schema_v1,
+    schema_v2,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == TSDB_SCHEMA_VERSION);
 
@@ -1776,6 +1819,38 @@ maintain_series(TsdbStore *store, const SeriesDesc *d, int64_t cut_raw,
     return SQLITE_OK;
 }
 
+/* Deletes predictions and incidents older than @cut (the events'
+ * retention), at most @budget of each. */
+static int
+maintain_risk(TsdbStore *store, int64_t cut, int64_t budget,
+              TsdbMaintainStats *st)
+{
+    static const char *const sql[] = {
+        "DELETE FROM predictions WHERE id IN (SELECT id FROM predictions"
+        " WHERE wall_us < ?1 ORDER BY id LIMIT ?2)",
+        "DELETE FROM incidents WHERE id IN (SELECT id FROM incidents"
+        " WHERE wall_us < ?1 ORDER BY id LIMIT ?2)",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(sql); i++) {
+        g_autoptr(sqlite3_stmt) s = NULL;
+        int rc = prepare(store, sql[i], &s);
+
+        if (rc != SQLITE_OK) {
+            return rc;
+        }
+        sqlite3_bind_int64(s, 1, cut);
+        sqlite3_bind_int64(s, 2, budget);
+        if ((rc = step_done(s)) != SQLITE_OK) {
+            return rc;
+        }
+        if (sqlite3_changes(store->db) >= budget) {
+            st->more = true;
+        }
+    }
+    return SQLITE_OK;
+}
+
 /* Deletes the events older than @cut, at most @budget of them. */
 static int
 maintain_events(TsdbStore *store, int64_t cut, int64_t budget,
@@ -1947,6 +2022,10 @@ tsdb_store_maintain(TsdbStore *store, int64_t now_wall_us,
         SQLITE_OK) {
         return write_fail(store, rc, "maintain: expiring events", error);
     }
+    if ((rc = maintain_risk(store, cut_events, TSDB_MAINTAIN_BUDGET, &st)) !=
+        SQLITE_OK) {
+        return write_fail(store, rc, "maintain: expiring predictions", error);
+    }
     if ((rc = maintain_forget_domains(store, cut_avg, &st)) != SQLITE_OK) {
         return write_fail(store, rc, "maintain: forgetting domains", error);
     }
@@ -1960,4 +2039,374 @@ tsdb_store_maintain(TsdbStore *store, int64_t now_wall_us,
         *ret_stats = st;
     }
     return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* The risk engine's records                                           */
+
+TsdbPrediction *
+tsdb_prediction_new(void)
+{
+    TsdbPrediction *p = g_new0(TsdbPrediction, 1);
+
+    p->outcome = -1;
+    return p;
+}
+
+void
+tsdb_prediction_free(TsdbPrediction *p)
+{
+    if (!p) {
+        return;
+    }
+    g_free(p->scope);
+    g_free(p->subject);
+    g_free(p->name);
+    g_free(p->kind);
+    g_free(p->features);
+    g_free(p);
+}
+
+TsdbIncident *
+tsdb_incident_new(void)
+{
+    return g_new0(TsdbIncident, 1);
+}
+
+void
+tsdb_incident_free(TsdbIncident *i)
+{
+    if (!i) {
+        return;
+    }
+    g_free(i->uuid);
+    g_free(i->domain);
+    g_free(i->host);
+    g_free(i->kind);
+    g_free(i->source);
+    g_free(i->note);
+    g_free(i);
+}
+
+/* Runs the one-statement write @s (prepared, bound) in the store's
+ * transaction discipline.  Returns: the last rowid, or -1 with @error. */
+static int64_t
+risk_write(TsdbStore *store, sqlite3_stmt *s, const char *what, GError **error)
+{
+    bool own = false;
+    int rc;
+    int64_t id;
+
+    if (!write_begin(store, &own, error)) {
+        return -1;
+    }
+    rc = step_done(s);
+    id = sqlite3_last_insert_rowid(store->db);
+    sqlite3_reset(s);
+    if (rc != SQLITE_OK) {
+        write_fail(store, rc, what, error);
+        return -1;
+    }
+    if (!write_end(store, own, what, error)) {
+        return -1;
+    }
+    return id;
+}
+
+bool
+tsdb_store_add_prediction(TsdbStore *store, TsdbPrediction *p, GError **error)
+{
+    g_autoptr(sqlite3_stmt) s = NULL;
+    int rc = prepare(store,
+                     "INSERT INTO predictions (wall_us, scope, subject, name,"
+                     " kind, horizon_s, prob, threshold, features, outcome,"
+                     " resolved_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     &s);
+    int64_t id;
+
+    if (!p->scope || !p->subject || !p->kind || !isfinite(p->prob)) {
+        g_set_error(error, TSDB_ERROR, TSDB_ERROR_INVALID,
+                    "store %s: incomplete prediction", store->path);
+        return false;
+    }
+    if (rc != SQLITE_OK) {
+        return write_fail(store, rc, "adding a prediction", error);
+    }
+    sqlite3_bind_int64(s, 1, p->wall_us);
+    bind_text_or_null(s, 2, p->scope);
+    bind_text_or_null(s, 3, p->subject);
+    bind_text_or_null(s, 4, p->name);
+    bind_text_or_null(s, 5, p->kind);
+    sqlite3_bind_int(s, 6, p->horizon_s);
+    sqlite3_bind_double(s, 7, p->prob);
+    if (isfinite(p->threshold)) {
+        sqlite3_bind_double(s, 8, p->threshold);
+    }
+    bind_text_or_null(s, 9, p->features);
+    if (p->outcome >= 0) {
+        sqlite3_bind_int(s, 10, p->outcome);
+        sqlite3_bind_int64(s, 11, p->resolved_us);
+    }
+    id = risk_write(store, s, "adding a prediction", error);
+    if (id < 0) {
+        return false;
+    }
+    p->id = id;
+    return true;
+}
+
+static TsdbPrediction *
+prediction_from_row(sqlite3_stmt *s)
+{
+    TsdbPrediction *p = tsdb_prediction_new();
+
+    p->id = sqlite3_column_int64(s, 0);
+    p->wall_us = sqlite3_column_int64(s, 1);
+    p->scope = g_strdup((const char *) sqlite3_column_text(s, 2));
+    p->subject = g_strdup((const char *) sqlite3_column_text(s, 3));
+    p->name = g_strdup((const char *) sqlite3_column_text(s, 4));
+    p->kind = g_strdup((const char *) sqlite3_column_text(s, 5));
+    p->horizon_s = sqlite3_column_int(s, 6);
+    p->prob = sqlite3_column_double(s, 7);
+    p->threshold = sqlite3_column_type(s, 8) == SQLITE_NULL
+                       ? NAN
+                       : sqlite3_column_double(s, 8);
+    p->features = g_strdup((const char *) sqlite3_column_text(s, 9));
+    p->outcome = sqlite3_column_type(s, 10) == SQLITE_NULL
+                     ? -1
+                     : sqlite3_column_int(s, 10);
+    p->resolved_us = sqlite3_column_int64(s, 11);
+    return p;
+}
+
+#define PRED_COLS                                                              \
+    "id, wall_us, scope, subject, name, kind, horizon_s, prob, threshold,"     \
+    " features, outcome, resolved_us"
+
+/* Reads the predictions @s selects. */
+static GPtrArray *
+predictions_read(TsdbStore *store, sqlite3_stmt *s, GError **error)
+{
+    g_autoptr(GPtrArray) out =
+        g_ptr_array_new_with_free_func((GDestroyNotify) tsdb_prediction_free);
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        g_ptr_array_add(out, prediction_from_row(s));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        read_fail(store, rc, "reading predictions", error);
+        return NULL;
+    }
+    return g_steal_pointer(&out);
+}
+
+GPtrArray *
+tsdb_store_due_predictions(TsdbStore *store, int64_t now_us, guint limit,
+                           GError **error)
+{
+    g_autoptr(sqlite3_stmt) s = NULL;
+    int rc = prepare(store,
+                     "SELECT " PRED_COLS " FROM predictions"
+                     " WHERE outcome IS NULL"
+                     " AND wall_us + horizon_s * 1000000 <= ?1"
+                     " ORDER BY wall_us LIMIT ?2",
+                     &s);
+
+    if (rc != SQLITE_OK) {
+        read_fail(store, rc, "reading due predictions", error);
+        return NULL;
+    }
+    sqlite3_bind_int64(s, 1, now_us);
+    sqlite3_bind_int64(s, 2, limit ? (int64_t) limit : -1);
+    return predictions_read(store, s, error);
+}
+
+bool
+tsdb_store_resolve_prediction(TsdbStore *store, int64_t id, int outcome,
+                              int64_t now_us, GError **error)
+{
+    g_autoptr(sqlite3_stmt) s = NULL;
+    int rc = prepare(store,
+                     "UPDATE predictions SET outcome = ?2, resolved_us = ?3"
+                     " WHERE id = ?1",
+                     &s);
+
+    if (rc != SQLITE_OK) {
+        return write_fail(store, rc, "resolving a prediction", error);
+    }
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, outcome ? 1 : 0);
+    sqlite3_bind_int64(s, 3, now_us);
+    return risk_write(store, s, "resolving a prediction", error) >= 0;
+}
+
+GPtrArray *
+tsdb_store_predictions(TsdbStore *store, const char *subject_or_null,
+                       guint limit, GError **error)
+{
+    g_autoptr(sqlite3_stmt) s = NULL;
+    int rc = prepare(store,
+                     "SELECT * FROM (SELECT " PRED_COLS " FROM predictions"
+                     " WHERE ?1 IS NULL OR subject = ?1"
+                     " ORDER BY id DESC LIMIT ?2) ORDER BY id",
+                     &s);
+
+    if (rc != SQLITE_OK) {
+        read_fail(store, rc, "reading predictions", error);
+        return NULL;
+    }
+    bind_text_or_null(s, 1, subject_or_null);
+    sqlite3_bind_int64(s, 2, limit ? (int64_t) limit : -1);
+    return predictions_read(store, s, error);
+}
+
+bool
+tsdb_store_add_incident(TsdbStore *store, TsdbIncident *inc, GError **error)
+{
+    g_autoptr(sqlite3_stmt) s = NULL;
+    g_autofree char *uuid = inc->uuid ? g_ascii_strdown(inc->uuid, -1) : NULL;
+    int rc = prepare(store,
+                     "INSERT INTO incidents (wall_us, uuid, domain, host,"
+                     " kind, source, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     &s);
+    int64_t id;
+
+    if (!uuid || !inc->kind || !inc->source) {
+        g_set_error(error, TSDB_ERROR, TSDB_ERROR_INVALID,
+                    "store %s: incomplete incident", store->path);
+        return false;
+    }
+    if (rc != SQLITE_OK) {
+        return write_fail(store, rc, "adding an incident", error);
+    }
+    sqlite3_bind_int64(s, 1, inc->wall_us);
+    bind_text_or_null(s, 2, uuid);
+    bind_text_or_null(s, 3, inc->domain);
+    bind_text_or_null(s, 4, inc->host);
+    bind_text_or_null(s, 5, inc->kind);
+    bind_text_or_null(s, 6, inc->source);
+    bind_text_or_null(s, 7, inc->note);
+    id = risk_write(store, s, "adding an incident", error);
+    if (id < 0) {
+        return false;
+    }
+    inc->id = id;
+    return true;
+}
+
+int64_t
+tsdb_store_count_incidents(TsdbStore *store, const char *uuid, int64_t from_us,
+                           int64_t to_us, GError **error)
+{
+    g_autoptr(sqlite3_stmt) s = NULL;
+    g_autofree char *lc = g_ascii_strdown(uuid, -1);
+    int rc = prepare(store,
+                     "SELECT count(*) FROM incidents WHERE uuid = ?1"
+                     " AND wall_us > ?2 AND wall_us <= ?3",
+                     &s);
+    int64_t n = -1;
+
+    if (rc != SQLITE_OK) {
+        read_fail(store, rc, "counting incidents", error);
+        return -1;
+    }
+    sqlite3_bind_text(s, 1, lc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, from_us);
+    sqlite3_bind_int64(s, 3, to_us);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        n = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_reset(s);
+    if (n < 0) {
+        read_fail(store, rc, "counting incidents", error);
+    }
+    return n;
+}
+
+GPtrArray *
+tsdb_store_incidents(TsdbStore *store, const char *uuid_or_null, guint limit,
+                     GError **error)
+{
+    g_autoptr(sqlite3_stmt) s = NULL;
+    g_autofree char *lc =
+        uuid_or_null ? g_ascii_strdown(uuid_or_null, -1) : NULL;
+    g_autoptr(GPtrArray) out =
+        g_ptr_array_new_with_free_func((GDestroyNotify) tsdb_incident_free);
+    int rc = prepare(store,
+                     "SELECT * FROM (SELECT id, wall_us, uuid, domain, host,"
+                     " kind, source, note FROM incidents"
+                     " WHERE ?1 IS NULL OR uuid = ?1"
+                     " ORDER BY id DESC LIMIT ?2) ORDER BY id",
+                     &s);
+
+    if (rc != SQLITE_OK) {
+        read_fail(store, rc, "reading incidents", error);
+        return NULL;
+    }
+    bind_text_or_null(s, 1, lc);
+    sqlite3_bind_int64(s, 2, limit ? (int64_t) limit : -1);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        TsdbIncident *i = tsdb_incident_new();
+
+        i->id = sqlite3_column_int64(s, 0);
+        i->wall_us = sqlite3_column_int64(s, 1);
+        i->uuid = g_strdup((const char *) sqlite3_column_text(s, 2));
+        i->domain = g_strdup((const char *) sqlite3_column_text(s, 3));
+        i->host = g_strdup((const char *) sqlite3_column_text(s, 4));
+        i->kind = g_strdup((const char *) sqlite3_column_text(s, 5));
+        i->source = g_strdup((const char *) sqlite3_column_text(s, 6));
+        i->note = g_strdup((const char *) sqlite3_column_text(s, 7));
+        g_ptr_array_add(out, i);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        read_fail(store, rc, "reading incidents", error);
+        return NULL;
+    }
+    return g_steal_pointer(&out);
+}
+
+bool
+tsdb_store_save_model(TsdbStore *store, const char *name, const char *text,
+                      int64_t now_us, GError **error)
+{
+    g_autoptr(sqlite3_stmt) s = NULL;
+    int rc = prepare(store,
+                     "INSERT OR REPLACE INTO models (name, saved_us, body)"
+                     " VALUES (?, ?, ?)",
+                     &s);
+
+    if (rc != SQLITE_OK) {
+        return write_fail(store, rc, "saving a model", error);
+    }
+    bind_text_or_null(s, 1, name);
+    sqlite3_bind_int64(s, 2, now_us);
+    bind_text_or_null(s, 3, text);
+    return risk_write(store, s, "saving a model", error) >= 0;
+}
+
+char *
+tsdb_store_load_model(TsdbStore *store, const char *name, GError **error)
+{
+    g_autoptr(sqlite3_stmt) s = NULL;
+    int rc = prepare(store, "SELECT body FROM models WHERE name = ?1", &s);
+    char *body = NULL;
+
+    if (rc != SQLITE_OK) {
+        read_fail(store, rc, "loading a model", error);
+        return NULL;
+    }
+    bind_text_or_null(s, 1, name);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        body = g_strdup((const char *) sqlite3_column_text(s, 0));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        read_fail(store, rc, "loading a model", error);
+    }
+    return body;
 }

@@ -66,7 +66,7 @@ typedef enum {
 const char *tsdb_error_code_to_string(TsdbErrorCode code);
 
 /* The schema version this build writes and understands. */
-#define TSDB_SCHEMA_VERSION 1
+#define TSDB_SCHEMA_VERSION 2
 
 /* Width of a downsampled bucket, microseconds (5 minutes). */
 #define TSDB_BUCKET_US (G_GINT64_CONSTANT(300) * G_GINT64_CONSTANT(1000000))
@@ -301,3 +301,101 @@ bool tsdb_store_maintain(TsdbStore *store, int64_t now_wall_us,
  */
 int64_t tsdb_store_count_dom_samples(TsdbStore *store,
                                      const char *uuid_or_null);
+
+/* ------------------------------------------------------------------ */
+/* The risk engine's records (schema version 2, docs/store.md)         */
+
+/* One risk prediction, and its outcome once the horizon has passed. */
+typedef struct {
+    int64_t id;          /* store id, 0 until stored */
+    int64_t wall_us;     /* when it was made */
+    char *scope;         /* "domain", "host" or "cell" */
+    char *subject;       /* domain UUID, host or cell name */
+    char *name;          /* display name (domain name) */
+    char *kind;          /* "failure" or "contention" */
+    int horizon_s;       /* the horizon it is for */
+    double prob;         /* the probability */
+    double threshold;    /* the alert threshold at the time */
+    char *features;      /* the inputs, JSON text (nullable) */
+    int outcome;         /* -1 unknown yet, 0 nothing happened, 1 it did */
+    int64_t resolved_us; /* when the outcome was set, 0 if not yet */
+} TsdbPrediction;
+
+TsdbPrediction *tsdb_prediction_new(void);
+void tsdb_prediction_free(TsdbPrediction *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TsdbPrediction, tsdb_prediction_free)
+
+/* A disruption of a domain: from libvirt (I/O error, watchdog, crash,
+ * pause on error) or recorded by an operator (umbractl incident). */
+typedef struct {
+    int64_t id;      /* store id, 0 until stored */
+    int64_t wall_us; /* when it happened */
+    char *uuid;      /* the domain */
+    char *domain;    /* its name */
+    char *host;      /* where it ran (nullable) */
+    char *kind;      /* "io-error", "watchdog", "crash", "paused-error",
+                      * "operator", ... */
+    char *source;    /* "libvirt" or "operator" */
+    char *note;      /* free text (nullable) */
+} TsdbIncident;
+
+TsdbIncident *tsdb_incident_new(void);
+void tsdb_incident_free(TsdbIncident *i);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TsdbIncident, tsdb_incident_free)
+
+/* Stores @p (outcome as given); sets p->id.  Returns: true on success. */
+bool tsdb_store_add_prediction(TsdbStore *store, TsdbPrediction *p,
+                               GError **error);
+
+/*
+ * tsdb_store_due_predictions:
+ * @now_us: wall clock
+ * @limit: at most this many
+ *
+ * Returns: (transfer full) TsdbPrediction* whose outcome is unknown and
+ * whose horizon has passed at @now_us, oldest first; NULL on error.
+ */
+GPtrArray *tsdb_store_due_predictions(TsdbStore *store, int64_t now_us,
+                                      guint limit, GError **error);
+
+/* Sets the outcome (0 or 1) of prediction @id, resolved at @now_us. */
+bool tsdb_store_resolve_prediction(TsdbStore *store, int64_t id, int outcome,
+                                   int64_t now_us, GError **error);
+
+/*
+ * tsdb_store_predictions:
+ * @subject_or_null: (nullable) one subject
+ * @limit: the most recent this many
+ *
+ * Returns: (transfer full) TsdbPrediction*, oldest first; NULL on error.
+ */
+GPtrArray *tsdb_store_predictions(TsdbStore *store, const char *subject_or_null,
+                                  guint limit, GError **error);
+
+/* Stores @inc; sets inc->id.  Returns: true on success. */
+bool tsdb_store_add_incident(TsdbStore *store, TsdbIncident *inc,
+                             GError **error);
+
+/*
+ * tsdb_store_count_incidents:
+ * @uuid: the domain
+ * @from_us, @to_us: the interval (from, to]
+ *
+ * Returns: how many incidents of @uuid happened in it, or -1 on error.
+ */
+int64_t tsdb_store_count_incidents(TsdbStore *store, const char *uuid,
+                                   int64_t from_us, int64_t to_us,
+                                   GError **error);
+
+/* Returns: (transfer full) TsdbIncident* (of @uuid_or_null), oldest first,
+ * the most recent @limit; NULL on error. */
+GPtrArray *tsdb_store_incidents(TsdbStore *store, const char *uuid_or_null,
+                                guint limit, GError **error);
+
+/* Saves @text as the current version of the model named @name. */
+bool tsdb_store_save_model(TsdbStore *store, const char *name, const char *text,
+                           int64_t now_us, GError **error);
+
+/* Returns: (transfer full) the saved text of model @name; NULL with
+ * @error unset when there is none, NULL with @error set on failure. */
+char *tsdb_store_load_model(TsdbStore *store, const char *name, GError **error);

@@ -1097,6 +1097,92 @@ test_schema_too_new(void)
     CU_ASSERT_PTR_NOT_NULL(err ? strstr(err->message, "99") : NULL);
 }
 
+/* Schema 2: predictions come due after their horizon and keep their
+ * outcome, incidents are counted per domain and interval, models are
+ * saved and loaded; a version 1 store is migrated and keeps its data. */
+static void
+test_risk_records(void)
+{
+    g_autofree char *path = tmp_path("risk.db");
+    g_autoptr(GError) err = NULL;
+    g_autoptr(TsdbStore) st = tsdb_store_open(path, &err);
+    g_autoptr(TsdbPrediction) p = tsdb_prediction_new();
+    g_autoptr(TsdbIncident) inc = tsdb_incident_new();
+    g_autoptr(GPtrArray) due = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+    g_autofree char *body = NULL;
+    sqlite3 *db = NULL;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_TRUE(add_named(st, 0, "x", "h", T0));
+    p->wall_us = T0;
+    p->scope = g_strdup("domain");
+    p->subject = g_strdup(uuid_of(0));
+    p->name = g_strdup("x");
+    p->kind = g_strdup("failure");
+    p->horizon_s = 3600;
+    p->prob = 0.25;
+    p->threshold = 0.5;
+    p->features = g_strdup("{\"drift\":0.5}");
+    CU_ASSERT_TRUE(tsdb_store_add_prediction(st, p, &err));
+    CU_ASSERT(p->id > 0);
+    due = tsdb_store_due_predictions(st, T0 + 3599 * SEC, 10, &err);
+    CU_ASSERT_FATAL(due != NULL);
+    CU_ASSERT_EQUAL(due->len, 0);
+    g_clear_pointer(&due, g_ptr_array_unref);
+    due = tsdb_store_due_predictions(st, T0 + 3600 * SEC, 10, &err);
+    CU_ASSERT_FATAL(due != NULL && due->len == 1);
+    CU_ASSERT_EQUAL(((TsdbPrediction *) due->pdata[0])->outcome, -1);
+    CU_ASSERT_DOUBLE_EQUAL(((TsdbPrediction *) due->pdata[0])->prob, 0.25,
+                           1e-12);
+
+    inc->wall_us = T0 + 60 * SEC;
+    inc->uuid = g_strdup(uuid_of(0));
+    inc->domain = g_strdup("x");
+    inc->kind = g_strdup("watchdog");
+    inc->source = g_strdup("libvirt");
+    CU_ASSERT_TRUE(tsdb_store_add_incident(st, inc, &err));
+    CU_ASSERT_EQUAL(
+        tsdb_store_count_incidents(st, uuid_of(0), T0, T0 + 3600 * SEC, &err),
+        1);
+    CU_ASSERT_EQUAL(tsdb_store_count_incidents(st, uuid_of(0), T0 + 60 * SEC,
+                                               T0 + 3600 * SEC, &err),
+                    0);
+    CU_ASSERT_TRUE(
+        tsdb_store_resolve_prediction(st, p->id, 1, T0 + 3601 * SEC, &err));
+    g_clear_pointer(&due, g_ptr_array_unref);
+    due = tsdb_store_due_predictions(st, T0 + 7200 * SEC, 10, &err);
+    CU_ASSERT_FATAL(due != NULL);
+    CU_ASSERT_EQUAL(due->len, 0);
+    all = tsdb_store_predictions(st, uuid_of(0), 10, &err);
+    CU_ASSERT_FATAL(all != NULL && all->len == 1);
+    CU_ASSERT_EQUAL(((TsdbPrediction *) all->pdata[0])->outcome, 1);
+
+    CU_ASSERT_PTR_NULL(tsdb_store_load_model(st, "failure", &err));
+    CU_ASSERT_PTR_NULL(err);
+    CU_ASSERT_TRUE(tsdb_store_save_model(st, "failure", "{\"v\":1}", T0, &err));
+    CU_ASSERT_TRUE(tsdb_store_save_model(st, "failure", "{\"v\":2}", T0, &err));
+    body = tsdb_store_load_model(st, "failure", &err);
+    CU_ASSERT_STRING_EQUAL(body, "{\"v\":2}");
+
+    /* Back to version 1 (as an older umbrad left it): reopening migrates
+     * and keeps the samples. */
+    g_clear_pointer(&st, tsdb_store_close);
+    CU_ASSERT_FATAL(sqlite3_open(path, &db) == SQLITE_OK);
+    CU_ASSERT(sqlite3_exec(db,
+                           "DROP VIEW predictions_v; DROP TABLE predictions;"
+                           " DROP TABLE incidents; DROP TABLE models;"
+                           " UPDATE meta SET value = '1' WHERE key ="
+                           " 'schema_version'; PRAGMA journal_mode = DELETE",
+                           NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    st = tsdb_store_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(tsdb_store_count_dom_samples(st, NULL), 1);
+    CU_ASSERT_EQUAL(tsdb_store_count_incidents(st, uuid_of(0), 0, T0 * 2, &err),
+                    0);
+}
+
 static void
 test_foreign_and_garbage(void)
 {
@@ -1486,6 +1572,7 @@ static const CutestCase cases[] = {
     {"find_domain, rename", test_find_domain},
     {"reopen persists", test_reopen},
     {"schema too new", test_schema_too_new},
+    {"risk records", test_risk_records},
     {"foreign and garbage files", test_foreign_and_garbage},
     {"disk full (max_page_count)", test_disk_full},
     {"busy", test_busy},
