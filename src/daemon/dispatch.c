@@ -18,6 +18,9 @@
 struct Dispatch {
     Monitor *m;
     Forecaster *fc; /* NULL when forecasting is off */
+#ifdef UMBRA_RISK
+    Predictor *pred; /* NULL when the risk engine is off */
+#endif
     const UmbraConfig *cfg;
     int64_t started;       /* wall us */
     GHashTable *followers; /* RpcServerClient* -> Follower* */
@@ -72,6 +75,14 @@ dispatch_new(Monitor *m, const UmbraConfig *cfg, Forecaster *fc)
     d->sub_id = monitor_subscribe(m, on_event, d);
     return d;
 }
+
+#ifdef UMBRA_RISK
+void
+dispatch_set_predictor(Dispatch *d, Predictor *p)
+{
+    d->pred = p;
+}
+#endif
 
 void
 dispatch_free(Dispatch *d)
@@ -610,15 +621,155 @@ m_forecast(Dispatch *d, RpcServerClient *client, int64_t id,
 
 #endif /* UMBRA_FORECAST */
 
+#ifdef UMBRA_RISK
+static bool
+risk_on(Dispatch *d, GError **error)
+{
+    if (!d->pred) {
+        g_set_error(error, RPC_ERROR, RPC_ERROR_BAD_REQUEST,
+                    "the risk engine is off in umbrad's configuration "
+                    "(risk = off)");
+        return false;
+    }
+    return true;
+}
+
+static void
+predictor_error_to_rpc(GError *src, GError **error)
+{
+    RpcErrorCode code = RPC_ERROR_INTERNAL;
+
+    if (src->domain == PREDICTOR_ERROR) {
+        switch ((PredictorErrorCode) src->code) {
+        case PREDICTOR_ERROR_UNKNOWN_DOMAIN:
+            code = RPC_ERROR_UNKNOWN_DOMAIN;
+            break;
+        case PREDICTOR_ERROR_UNKNOWN_HOST:
+            code = RPC_ERROR_UNKNOWN_HOST;
+            break;
+        case PREDICTOR_ERROR_UNKNOWN_CELL:
+            code = RPC_ERROR_UNKNOWN_CELL;
+            break;
+        case PREDICTOR_ERROR_INVALID:
+            code = RPC_ERROR_BAD_REQUEST;
+            break;
+        default:
+            break;
+        }
+    }
+    g_set_error_literal(error, RPC_ERROR, code, src->message);
+}
+
+static json_object *
+m_risk(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
+       GError **error)
+{
+    const char *dom, *host, *cell;
+    g_autoptr(GError) err = NULL;
+    json_object *o;
+
+    if (!param_string(params, "domain", false, &dom, error) ||
+        !param_string(params, "host", false, &host, error) ||
+        !param_string(params, "cell", false, &cell, error)) {
+        return NULL;
+    }
+    if ((dom != NULL) + (host != NULL) + (cell != NULL) > 1) {
+        g_set_error(error, RPC_ERROR, RPC_ERROR_BAD_REQUEST,
+                    "give at most one of 'domain', 'host' and 'cell'");
+        return NULL;
+    }
+    if (!risk_on(d, error)) {
+        return NULL;
+    }
+    o = predictor_risk_json(d->pred, dom, host, cell, &err);
+    if (!o) {
+        predictor_error_to_rpc(err, error);
+    }
+    return o;
+}
+
+static json_object *
+m_profile(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
+          GError **error)
+{
+    const char *dom;
+    g_autoptr(GError) err = NULL;
+    json_object *o;
+
+    if (!param_string(params, "domain", true, &dom, error) ||
+        !risk_on(d, error)) {
+        return NULL;
+    }
+    o = predictor_profile_json(d->pred, dom, &err);
+    if (!o) {
+        predictor_error_to_rpc(err, error);
+    }
+    return o;
+}
+
+static json_object *
+m_incident(Dispatch *d, RpcServerClient *client, int64_t id,
+           json_object *params, GError **error)
+{
+    const char *dom, *kind, *note;
+    int64_t when;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(TsdbIncident) inc = NULL;
+    json_object *o;
+
+    if (!param_string(params, "domain", true, &dom, error) ||
+        !param_string(params, "kind", false, &kind, error) ||
+        !param_string(params, "note", false, &note, error) ||
+        !param_int(params, "time", 0, 0, G_MAXINT64, &when, error) ||
+        !risk_on(d, error)) {
+        return NULL;
+    }
+    if (when > util_clock_wall() + 60 * G_USEC_PER_SEC) {
+        g_set_error(error, RPC_ERROR, RPC_ERROR_BAD_REQUEST,
+                    "an incident cannot be in the future");
+        return NULL;
+    }
+    inc = predictor_add_incident(d->pred, dom, kind, note, when, &err);
+    if (!inc) {
+        predictor_error_to_rpc(err, error);
+        return NULL;
+    }
+    o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_int64(inc->id));
+    json_object_object_add(o, "time", json_object_new_int64(inc->wall_us));
+    json_object_object_add(o, "domain", json_object_new_string(inc->domain));
+    json_object_object_add(o, "uuid", json_object_new_string(inc->uuid));
+    json_object_object_add(o, "kind", json_object_new_string(inc->kind));
+    json_object_object_add(
+        o, "note", inc->note ? json_object_new_string(inc->note) : NULL);
+    return o;
+}
+
+static json_object *
+m_risk_model(Dispatch *d, RpcServerClient *client, int64_t id,
+             json_object *params, GError **error)
+{
+    if (!risk_on(d, error)) {
+        return NULL;
+    }
+    return predictor_model_json(d->pred);
+}
+#endif /* UMBRA_RISK */
+
 static const struct {
     const char *name;
     MethodFunc func;
 } methods[] = {
-    {"ping", m_ping},         {"hello", m_hello}, {"list", m_list},
-    {"hosts", m_hosts},       {"cells", m_cells}, {"domstats", m_domstats},
+    {"ping", m_ping},         {"hello", m_hello},
+    {"list", m_list},         {"hosts", m_hosts},
+    {"cells", m_cells},       {"domstats", m_domstats},
     {"events", m_events},
 #ifdef UMBRA_FORECAST
     {"forecast", m_forecast},
+#endif
+#ifdef UMBRA_RISK
+    {"risk", m_risk},         {"profile", m_profile},
+    {"incident", m_incident}, {"risk-model", m_risk_model},
 #endif
 };
 

@@ -6,6 +6,9 @@
 
 #include "engine/forecaster.h"
 #include "engine/monitor.h"
+#ifdef UMBRA_RISK
+#include "engine/predictor.h"
+#endif
 #include "rpc/server.h"
 
 typedef struct Dispatch Dispatch;
@@ -19,6 +22,12 @@ typedef struct Dispatch Dispatch;
  * Returns: (transfer full) a dispatcher.
  */
 Dispatch *dispatch_new(Monitor *m, const UmbraConfig *cfg, Forecaster *fc);
+
+#ifdef UMBRA_RISK
+/* Serves "risk", "profile", "incident" and "risk-model" from @p
+ * (borrowed; NULL: those methods say the risk engine is off). */
+void dispatch_set_predictor(Dispatch *d, Predictor *p);
+#endif
 void dispatch_free(Dispatch *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Dispatch, dispatch_free)
 

@@ -112,12 +112,47 @@ on_maintain_timer(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-#ifdef UMBRA_FORECAST
+/* Who wants every sample: the forecaster and the risk engine. */
+typedef struct {
+    Forecaster *fc;
+#ifdef UMBRA_RISK
+    Predictor *pred;
+#endif
+} SampleSinks;
+
 static void
 on_sample(const DomSample *s, gpointer data)
 {
-    forecaster_observe(data, s);
+    SampleSinks *k = data;
+
+#ifdef UMBRA_FORECAST
+    if (k->fc) {
+        forecaster_observe(k->fc, s);
+    }
+#endif
+#ifdef UMBRA_RISK
+    if (k->pred) {
+        predictor_observe(k->pred, s);
+    }
+#endif
 }
+
+#ifdef UMBRA_RISK
+static void
+on_risk_event(const UmbraEvent *ev, gpointer data)
+{
+    predictor_event(data, ev);
+}
+
+static gboolean
+on_risk_timer(gpointer data)
+{
+    predictor_tick(data, util_clock_wall());
+    return G_SOURCE_CONTINUE;
+}
+#endif
+
+#ifdef UMBRA_FORECAST
 
 static gboolean
 on_forecast_timer(gpointer data)
@@ -258,6 +293,11 @@ main(int argc, char **argv)
     g_autoptr(Monitor) m = NULL;
     g_autoptr(Dispatch) disp = NULL;
     Forecaster *fc = NULL;
+    SampleSinks sinks = {0};
+#ifdef UMBRA_RISK
+    Predictor *pred = NULL;
+    guint risk_sub = 0;
+#endif
     g_autoptr(RpcServer) server = NULL;
     g_autoptr(HookSock) hook = NULL;
     g_autofree char *store_dir = NULL;
@@ -323,10 +363,21 @@ main(int argc, char **argv)
         fc =
             forecaster_new(store, cfg->forecast_refit_s,
                            (FcModel) fc_model_from_string(cfg->forecast_model));
-        monitor_set_sample_func(m, on_sample, fc);
     }
 #endif
+    sinks.fc = fc;
+#ifdef UMBRA_RISK
+    if (cfg->risk) {
+        pred = predictor_new(cfg, m, fc, store);
+        sinks.pred = pred;
+        risk_sub = monitor_subscribe(m, on_risk_event, pred);
+    }
+#endif
+    monitor_set_sample_func(m, on_sample, &sinks);
     disp = dispatch_new(m, cfg, fc);
+#ifdef UMBRA_RISK
+    dispatch_set_predictor(disp, pred);
+#endif
     server = rpc_server_new(cfg->socket_path, cfg->socket_group,
                             dispatch_handle, dispatch_client_gone, disp, &err);
     if (!server) {
@@ -355,6 +406,11 @@ main(int argc, char **argv)
         g_timeout_add_seconds(FORECAST_TICK_S, on_forecast_timer, fc);
     }
 #endif
+#ifdef UMBRA_RISK
+    if (pred) {
+        g_timeout_add_seconds(PREDICTOR_TICK_S, on_risk_timer, pred);
+    }
+#endif
 
     monitor_post_event(m, umbra_event_new(EVENT_SOURCE_DAEMON, NULL, NULL, NULL,
                                           "daemon-start", UMBRA_VERSION));
@@ -373,6 +429,13 @@ main(int argc, char **argv)
     g_clear_pointer(&hook, hooksock_free);
     g_clear_pointer(&server, rpc_server_free);
     g_clear_pointer(&disp, dispatch_free);
+    monitor_set_sample_func(m, NULL, NULL);
+#ifdef UMBRA_RISK
+    if (pred) {
+        monitor_unsubscribe(m, risk_sub);
+    }
+    g_clear_pointer(&pred, predictor_free);
+#endif
 #ifdef UMBRA_FORECAST
     g_clear_pointer(&fc, forecaster_free);
 #endif

@@ -93,6 +93,10 @@ config_new_defaults(const char *path)
     cfg->reconnect_max_s = 60;
     cfg->forecast_model = g_strdup("combo");
     cfg->forecast_refit_s = 15 * 60;
+    cfg->risk = true;
+    cfg->risk_threshold = 0.5;
+    cfg->risk_precision = 0.8;
+    cfg->risk_rho = 0.3;
     cfg->hosts = g_ptr_array_new_with_free_func(config_host_free);
     cfg->cells = g_ptr_array_new_with_free_func(config_cell_free);
     return cfg;
@@ -273,13 +277,39 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
                 val);
         }
         cfg->forecast_refit_s = v;
+    } else if (strcmp(key, "risk") == 0) {
+        if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
+            ERR(CONFIG_ERROR_VALUE, "key 'risk': '%s' is not on or off", val);
+        }
+        cfg->risk = strcmp(val, "on") == 0;
+    } else if (strcmp(key, "risk_threshold") == 0 ||
+               strcmp(key, "risk_precision") == 0 ||
+               strcmp(key, "risk_rho") == 0) {
+        double lo = strcmp(key, "risk_rho") == 0 ? 0 : 0.01;
+        double hi = strcmp(key, "risk_threshold") == 0 ? 0.99 : 1;
+        char *end = NULL;
+        double d = g_ascii_strtod(val, &end);
+
+        if (!end || end == val || *end || !(d >= lo && d <= hi)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key '%s': '%s' is not a number between %g and %g", key, val,
+                lo, hi);
+        }
+        if (strcmp(key, "risk_threshold") == 0) {
+            cfg->risk_threshold = d;
+        } else if (strcmp(key, "risk_precision") == 0) {
+            cfg->risk_precision = d;
+        } else {
+            cfg->risk_rho = d;
+        }
     } else {
         ERR(CONFIG_ERROR_UNKNOWN,
             "key '%s': unknown key in section [umbrad] "
             "(known: interval, store, socket, socket_group, hook_socket, "
             "spool_dir, retention_raw, retention_5m, retention_events, "
             "keepalive_interval, keepalive_count, reconnect_min, "
-            "reconnect_max, forecast_model, forecast_refit)",
+            "reconnect_max, forecast_model, forecast_refit, risk, "
+            "risk_threshold, risk_precision, risk_rho)",
             key);
     }
     return true;

@@ -58,6 +58,10 @@ typedef struct {
     int64_t reconnect_max_s;    /* reconnect backoff cap */
     char *forecast_model;       /* forecasting model name, or "off" */
     int64_t forecast_refit_s;   /* refit each domain this often */
+    bool risk;                  /* the risk engine runs (risk = on) */
+    double risk_threshold;      /* initial alert threshold, (0, 1) */
+    double risk_precision;      /* target precision of alerts, (0, 1] */
+    double risk_rho;            /* error correlation between domains */
     GPtrArray *hosts;           /* ConfigHost*, in file order */
     GPtrArray *cells;           /* ConfigCell*, first mention order */
 } UmbraConfig;
