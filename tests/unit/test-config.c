@@ -24,6 +24,9 @@ test_good(void)
                                        "retention_raw = 1d\n"
                                        "forecast_model = mstl\n"
                                        "forecast_refit = 5m\n"
+                                       "risk_threshold = 0.3\n"
+                                       "risk_precision = 0.9\n"
+                                       "risk_rho = 0\n"
                                        "\n"
                                        "[cell:a]\n"
                                        "description = rack A\n"
@@ -43,6 +46,10 @@ test_good(void)
     CU_ASSERT_EQUAL(cfg->retention_raw_s, 86400);
     CU_ASSERT_STRING_EQUAL(cfg->forecast_model, "mstl");
     CU_ASSERT_EQUAL(cfg->forecast_refit_s, 300);
+    CU_ASSERT_TRUE(cfg->risk);
+    CU_ASSERT_DOUBLE_EQUAL(cfg->risk_threshold, 0.3, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(cfg->risk_precision, 0.9, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(cfg->risk_rho, 0, 1e-12);
     CU_ASSERT_EQUAL(cfg->hosts->len, 3);
     CU_ASSERT_EQUAL(cfg->cells->len, 3);
     CU_ASSERT_STRING_EQUAL(umbra_config_find_host(cfg, "h2")->cell, "b");
@@ -111,6 +118,14 @@ test_bad(void)
          "t.conf:2: key 'forecast_model'"},
         {"[umbrad]\nforecast_refit = 10s\n", CONFIG_ERROR_VALUE,
          "t.conf:2: key 'forecast_refit'"},
+        {"[umbrad]\nrisk = maybe\n", CONFIG_ERROR_VALUE,
+         "t.conf:2: key 'risk'"},
+        {"[umbrad]\nrisk_threshold = 1\n", CONFIG_ERROR_VALUE,
+         "t.conf:2: key 'risk_threshold'"},
+        {"[umbrad]\nrisk_precision = 0.9x\n", CONFIG_ERROR_VALUE,
+         "t.conf:2: key 'risk_precision'"},
+        {"[umbrad]\nrisk_rho = -0.1\n", CONFIG_ERROR_VALUE,
+         "t.conf:2: key 'risk_rho'"},
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
