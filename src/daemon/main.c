@@ -408,7 +408,8 @@ main(int argc, char **argv)
 #endif
 #ifdef UMBRA_RISK
     if (pred) {
-        g_timeout_add_seconds(PREDICTOR_TICK_S, on_risk_timer, pred);
+        g_timeout_add_seconds((guint) cfg->risk_interval_s, on_risk_timer,
+                              pred);
     }
 #endif
 

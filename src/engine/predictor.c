@@ -220,6 +220,9 @@ metric_name(int metric)
 #endif
 }
 
+static void note_event(PredDomain *d, EventKind k, int64_t when);
+static EventKind kind_of_incident(const char *kind);
+
 static void
 feed(PredDomain *d, const DomSample *s)
 {
@@ -266,6 +269,24 @@ predictor_observe(Predictor *p, const DomSample *s)
 
             if (h->wall_us < s->wall_us) {
                 feed(d, h);
+            }
+        }
+        /* And the counters from its stored incidents of the last week. */
+        if (p->store) {
+            g_autoptr(GPtrArray) incs =
+                tsdb_store_incidents(p->store, d->uuid, 1000, NULL);
+
+            for (guint i = 0; incs && i < incs->len; i++) {
+                const TsdbIncident *inc = incs->pdata[i];
+                EventKind k = kind_of_incident(inc->kind);
+
+                if (inc->wall_us <= s->wall_us - WEEK_US) {
+                    continue;
+                }
+                if (k != EVK_LAST) {
+                    note_event(d, k, inc->wall_us);
+                }
+                note_event(d, EVK_INCIDENT, inc->wall_us);
             }
         }
     }

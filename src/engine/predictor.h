@@ -56,8 +56,7 @@ typedef enum {
     PREDICTOR_ERROR_LAST
 } PredictorErrorCode;
 
-/* How often predictions are stored, and how often the engine runs. */
-#define PREDICTOR_TICK_S 60
+/* How often each domain's prediction is stored. */
 #define PREDICTOR_RECORD_S (15 * 60)
 
 typedef struct Predictor Predictor;
@@ -82,7 +81,8 @@ void predictor_observe(Predictor *p, const DomSample *s);
 /* A new event (main thread): incidents and feature counters. */
 void predictor_event(Predictor *p, const UmbraEvent *ev);
 
-/* Runs the engine at @now (wall us); call every PREDICTOR_TICK_S. */
+/* Runs the engine at @now (wall us); umbrad calls it every risk_interval
+ * (default 1 minute). */
 void predictor_tick(Predictor *p, int64_t now);
 
 /*

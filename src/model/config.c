@@ -97,6 +97,7 @@ config_new_defaults(const char *path)
     cfg->risk_threshold = 0.5;
     cfg->risk_precision = 0.8;
     cfg->risk_rho = 0.3;
+    cfg->risk_interval_s = 60;
     cfg->hosts = g_ptr_array_new_with_free_func(config_host_free);
     cfg->cells = g_ptr_array_new_with_free_func(config_cell_free);
     return cfg;
@@ -277,6 +278,14 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
                 val);
         }
         cfg->forecast_refit_s = v;
+    } else if (strcmp(key, "risk_interval") == 0) {
+        if (!parse_range(val, 1, 600, true, &v)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'risk_interval': '%s' is not a duration between 1s and "
+                "10m",
+                val);
+        }
+        cfg->risk_interval_s = v;
     } else if (strcmp(key, "risk") == 0) {
         if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
             ERR(CONFIG_ERROR_VALUE, "key 'risk': '%s' is not on or off", val);
@@ -309,7 +318,7 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
             "spool_dir, retention_raw, retention_5m, retention_events, "
             "keepalive_interval, keepalive_count, reconnect_min, "
             "reconnect_max, forecast_model, forecast_refit, risk, "
-            "risk_threshold, risk_precision, risk_rho)",
+            "risk_interval, risk_threshold, risk_precision, risk_rho)",
             key);
     }
     return true;

@@ -62,6 +62,7 @@ typedef struct {
     double risk_threshold;      /* initial alert threshold, (0, 1) */
     double risk_precision;      /* target precision of alerts, (0, 1] */
     double risk_rho;            /* error correlation between domains */
+    int64_t risk_interval_s;    /* the risk engine runs this often */
     GPtrArray *hosts;           /* ConfigHost*, in file order */
     GPtrArray *cells;           /* ConfigCell*, first mention order */
 } UmbraConfig;
