@@ -7,18 +7,25 @@
  * horizons, as mean and 95 % interval (forecast/ gives both); the
  * resource's capacity.  Each domain's forecast at a horizon is read as a
  * normal distribution (sd = (hi95 - lo95) / (2 * 1.96); skewed intervals
- * use the half on the side of the capacity).  Demand is their sum, with
- * a configurable correlation rho between domains' errors (0 = independent,
- * 1 = all err together):
+ * use the half on the side of the capacity: the upper half while the summed
+ * mean is below the capacity, the lower one otherwise, the other half when
+ * one bound is unknown).  Demand is their sum, with a configurable
+ * correlation rho between domains' errors (0 = independent, 1 = all err
+ * together):
  *
  *   mean_t = sum mean_i,t    var_t = sum sd_i,t^2 + rho sum_{i != j} sd_i sd_j
  *
  * P(crossing within H) = max over grid steps t <= H of P(demand_t >
  * capacity): exact when forecast errors are perfectly correlated across
  * steps, which is close for the smooth paths of these models, and never
- * below the single-step risk.  The expected time of crossing is the first
- * step at which the mean path reaches the capacity, or, if it never does,
- * the first step where P exceeds 0.5; none when neither happens.
+ * below the single-step risk.  A horizon's demand, sd and headroom are those
+ * of its last grid step; when the grid's first step is already beyond a
+ * horizon, that first step stands for it (so P never falls as the horizon
+ * grows), and a grid shorter than 1 h has its last step stand for the
+ * longer horizons.  The expected time of crossing is the first step at
+ * which the mean path reaches the capacity, or, if it never does, the
+ * first step where P exceeds 0.5 (under the normal model the mean rule
+ * already covers it); none when neither happens.
  *
  * Pure, O(domains x steps).
  */
@@ -39,13 +46,13 @@ typedef struct {
 } RiskPath;
 
 typedef struct {
-    double p[RISK_HORIZON_LAST];       /* P(demand > capacity) within each */
-    double demand[RISK_HORIZON_LAST];  /* mean demand at the horizon's end */
-    double sd[RISK_HORIZON_LAST];      /* its sd */
-    double headroom[RISK_HORIZON_LAST];/* capacity - demand (may be < 0) */
-    double t_cross_s;                  /* expected time of crossing from now,
-                                        * seconds; INFINITY when none */
-    double now_demand;                 /* the first step's mean demand */
+    double p[RISK_HORIZON_LAST];        /* P(demand > capacity) within each */
+    double demand[RISK_HORIZON_LAST];   /* mean demand at the horizon's end */
+    double sd[RISK_HORIZON_LAST];       /* its sd */
+    double headroom[RISK_HORIZON_LAST]; /* capacity - demand (may be < 0) */
+    double t_cross_s;                   /* expected time of crossing from now,
+                                         * seconds; INFINITY when none */
+    double now_demand;                  /* the first step's mean demand */
 } RiskContention;
 
 /*

@@ -9,8 +9,10 @@
  * online from labelled outcomes: each (features, happened?) pair moves the
  * weights by one Newton step of the penalised likelihood, the penalty
  * being a Gaussian prior centred on the prior weights, with the Hessian
- * accumulated (online Newton / recursive IRLS).  On a fixed data set this
- * converges to the batch MAP fit (tests/unit/test-failure.c checks it).
+ * accumulated (online Newton / recursive IRLS).  On a fixed data set one
+ * pass lands close to the batch MAP fit, the gap shrinking about as 1/n
+ * (0.07 in log-odds weights at n = 5000; tests/unit/test-failure.c checks
+ * it).
  *
  * The model keeps its own reliability table (10 bins of predicted
  * probability: predictions, mean predicted, outcomes), from which
@@ -75,32 +77,35 @@ typedef struct RiskModel RiskModel;
 /* One feature's part in a prediction. */
 typedef struct {
     RiskFeature feature;
-    double value;        /* the input */
+    double value;        /* the input as used (0 for NaN, clamped) */
     double contribution; /* weight * value, log-odds */
 } RiskReason;
 
 /* A bin of the reliability table. */
 typedef struct {
-    double lo, hi;       /* predicted probability range */
-    size_t n;            /* resolved predictions in it */
-    double mean_pred;    /* their mean predicted probability */
-    double observed;     /* the fraction that happened */
+    double lo, hi;    /* predicted probability range */
+    size_t n;         /* resolved predictions in it */
+    double mean_pred; /* their mean predicted probability (NaN if n is 0) */
+    double observed;  /* the fraction that happened (NaN if n is 0) */
 } RiskReliabilityBin;
 
 #define RISK_RELIABILITY_BINS 10
 
 typedef struct {
     RiskReliabilityBin bins[RISK_RELIABILITY_BINS];
-    size_t n;            /* resolved predictions */
-    size_t positives;    /* of which happened */
-    double brier;        /* mean squared error of the probabilities */
-    double ece;          /* expected calibration error */
+    size_t n;         /* resolved predictions */
+    size_t positives; /* of which happened */
+    double brier;     /* mean squared error of the probabilities (NaN if
+                       * n is 0) */
+    double ece;       /* expected calibration error: sum over bins of
+                       * n_b / n |observed_b - mean_pred_b| (NaN if n is 0) */
 } RiskReliability;
 
 /*
  * risk_model_new:
  * @prior_precision: strength of the prior (the Gaussian's 1/variance per
- *   weight; 1 is a good default)
+ *   weight; 1 is a good default; clamped to [1e-6, 1e6], NaN is taken
+ *   as 1)
  *
  * Returns: (transfer full) a model at its prior weights.
  */
@@ -110,11 +115,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RiskModel, risk_model_free)
 
 /*
  * risk_model_predict:
- * @x: RISK_FEAT_LAST feature values (NaN = unknown, taken as 0)
+ * @x: RISK_FEAT_LAST feature values (NaN = unknown, taken as 0; values
+ *   are clamped to [-100, 100])
  * @ret_reasons: (nullable) (out) RISK_FEAT_LAST reasons, largest positive
- *   contribution first
+ *   contribution first (ties in feature order)
  *
- * Returns: the probability, in (0, 1).
+ * Returns: the probability, in (0, 1) (log-odds are clamped to +-35).
  */
 double risk_model_predict(const RiskModel *m, const double *x,
                           RiskReason *ret_reasons);
@@ -125,7 +131,8 @@ double risk_model_predict(const RiskModel *m, const double *x,
  * @happened: the outcome
  *
  * One online Newton step; also records the prediction the model made for
- * @x before the step in the reliability table.
+ * @x before the step in the reliability table.  A step that would make a
+ * weight non-finite is not taken (the example is still counted).
  */
 void risk_model_update(RiskModel *m, const double *x, bool happened);
 
@@ -140,14 +147,23 @@ void risk_model_reliability(const RiskModel *m, RiskReliability *ret);
  * @y: n outcomes
  *
  * The batch MAP fit (Newton to convergence) from the prior, the reference
- * the online updates converge to.  Returns: (transfer full) the model.
+ * the online updates converge to.  The model's accumulated Hessian is the
+ * penalised likelihood's Hessian at the mode, so online updates can go on
+ * from it; its reliability table is empty (no prediction was made before
+ * learning) and its examples count is @n.  @n may be 0 (the prior).
+ * Returns: (transfer full) the model.
  */
 RiskModel *risk_model_fit_batch(const double *x, const bool *y, size_t n,
                                 double prior_precision);
 
 /* Returns: (transfer full) the model as JSON text. */
 char *risk_model_to_json(const RiskModel *m);
-/* Returns: (transfer full) the model read back, or NULL with RISK_ERROR_*. */
+/*
+ * Returns: (transfer full) the model read back, or NULL with
+ * RISK_ERROR_VERSION (another version or feature set),
+ * RISK_ERROR_FORMAT (anything else wrong, including a Hessian that is not
+ * positive definite) or RISK_ERROR_INVALID (@json NULL).
+ */
 RiskModel *risk_model_from_json(const char *json, GError **error);
 
 /*
@@ -157,8 +173,18 @@ RiskModel *risk_model_from_json(const char *json, GError **error);
  * lowest value whose precision over that window is >= the target, with at
  * least @min_alerts alerts above it; until then (or when no value reaches
  * the target) it keeps the initial threshold.
+ *
+ * A prediction alerts when prob >= threshold; the candidate thresholds
+ * are the probabilities in the window, so the threshold is always one of
+ * them or @initial.  @window is clamped to [1, RISK_THRESHOLD_MAX_WINDOW],
+ * @min_alerts is at least 1, @initial and @target_precision are clamped
+ * to [0, 1]; NaN probabilities are ignored.  When no value reaches the
+ * target the threshold goes back to @initial.  O(window log window) per
+ * observation.
  */
 typedef struct RiskThreshold RiskThreshold;
+
+#define RISK_THRESHOLD_MAX_WINDOW 100000
 
 RiskThreshold *risk_threshold_new(double initial, double target_precision,
                                   size_t window, size_t min_alerts);
@@ -167,6 +193,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RiskThreshold, risk_threshold_free)
 void risk_threshold_observe(RiskThreshold *t, double prob, bool happened);
 double risk_threshold_value(const RiskThreshold *t);
 /* Returns: the precision and recall over the window at the current
- * threshold (NaN when undefined). */
+ * threshold (NaN when undefined); either pointer may be NULL. */
 void risk_threshold_stats(const RiskThreshold *t, double *ret_precision,
                           double *ret_recall);
