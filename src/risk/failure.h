@@ -40,7 +40,7 @@
 /* name, description, prior weight */
 /* clang-format off */
 #define RISK_FEATURES(X)                                                       \
-    X(DRIFT, "drift", "largest drift score of the domain's metrics", 4.0)     \
+    X(DRIFT, "drift", "largest drift score of the domain's metrics", 12.0)    \
     X(CONTENTION, "contention", "P(host CPU or memory exceeded within 1 h)",   \
       3.0)                                                                     \
     X(HEADROOM, "headroom", "1 - own forecast headroom (hi95 vs vCPUs)", 1.0) \
@@ -65,7 +65,10 @@ typedef enum {
 } RiskFeature;
 
 /* The prior intercept: log-odds of a disruption within the horizon with
- * every feature at 0 (about 0.25 %). */
+ * every feature at 0 (about 0.25 %).  With the drift weight of 12, a
+ * drift of 0.5 alone (a departure rarer than once a week, risk/profile.h)
+ * is even odds, 0.4 is 23 % and 0.6 is 77 %: before any outcome is known,
+ * the default alert threshold of 0.5 alerts on drift above 0.5. */
 #define RISK_PRIOR_INTERCEPT -6.0
 
 const char *risk_feature_to_string(RiskFeature f);

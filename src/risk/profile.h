@@ -44,17 +44,28 @@
 typedef struct RiskProfile RiskProfile;
 
 typedef struct {
-    double bin_s;        /* baseline resolution in seconds (> 0); samples
-                          * are grouped by floor(t / bin_s) */
+    double bin_s; /* baseline resolution in seconds (> 0); samples
+                   * are grouped by floor(t / bin_s) */
     int candidates[RISK_MAX_PERIODS]; /* candidate periods in bins, 0 ends
                                        * the list (default: day, week) */
-    int max_period;      /* longest period considered, bins */
-    size_t history;      /* bins kept for period detection (default: two
-                          * of the longest candidate, capped) */
-    size_t min_history;  /* bins before drift is reported (learning) */
-    size_t redetect;     /* re-detect periods every this many bins */
-    double half_life_s;  /* forgetting of the baseline, seconds (default:
-                          * 3 of the longest period in use) */
+    int max_period;           /* longest period considered, bins (default:
+                               * the longest candidate) */
+    size_t history;           /* bins kept for period detection (default: two
+                               * of max_period, at least 4096; 16 to 2^30;
+                               * beyond 4096 bins, cells of a few bins are
+                               * kept, at most 4096) */
+    size_t min_history;       /* bins before drift is reported (learning;
+                               * default: a quarter day, at least 32) */
+    size_t redetect;          /* re-detect periods (and refit the baseline)
+                               * every this many bins (default: a day, at
+                               * least 512) */
+    double half_life_s;       /* forgetting of the baseline, seconds (default:
+                               * 0 = 3 of the longest period in use) */
+    double level_half_life_s; /* forgetting of the level and spread,
+                               * seconds (default: 0 = one day) */
+    int relearn;              /* samples after an alarm over which the level is
+                               * re-learnt and the score decays (default: 8;
+                               * at most 32, 0 = none) */
 } RiskProfileOptions;
 
 /*
@@ -67,20 +78,20 @@ void risk_profile_options_init(RiskProfileOptions *o, double bin_s);
 
 /* A detected rhythm. */
 typedef struct {
-    int period;        /* bins */
-    double strength;   /* [0, 1]: autocorrelation at the period, i.e. the
-                        * share of variance a period-lagged copy explains */
-    bool candidate;    /* one of the configured candidates (day/week) */
+    int period;      /* bins */
+    double strength; /* [0, 1]: autocorrelation at the period, i.e. the
+                      * share of variance a period-lagged copy explains */
+    bool candidate;  /* one of the configured candidates (day/week) */
 } RiskPeriod;
 
 /* A recurring event: a phase of a period at which the series departs
  * from its level on most cycles (a nightly job, a weekly backup). */
 typedef struct {
-    int period;        /* bins */
-    int phase;         /* bin within the period where it starts */
-    int length;        /* bins it lasts */
-    double magnitude;  /* mean excess over the level, in spreads (signed) */
-    int cycles;        /* cycles it was seen in */
+    int period;       /* bins */
+    int phase;        /* bin within the period where it starts */
+    int length;       /* bins it lasts */
+    double magnitude; /* mean excess over the level, in spreads (signed) */
+    int cycles;       /* cycles it was seen in */
 } RiskEvent;
 
 /* The profiler's view after the last sample. */

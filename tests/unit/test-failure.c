@@ -119,7 +119,12 @@ test_prior(void)
         CU_ASSERT_EQUAL(risk_model_weights(m)[k], prior_weight(k));
     }
     x[RISK_FEAT_DRIFT] = 1;
-    CHECK_NEAR(risk_model_predict(m, x, NULL), sigmoid(-2), 1e-15, "drift 1");
+    CHECK_NEAR(risk_model_predict(m, x, NULL),
+               sigmoid(RISK_PRIOR_INTERCEPT + prior_weight(RISK_FEAT_DRIFT)),
+               1e-15, "drift 1");
+    x[RISK_FEAT_DRIFT] = 0.5;
+    CHECK_NEAR(risk_model_predict(m, x, NULL), 0.5, 1e-12,
+               "drift 0.5 is even odds (failure.h)");
     CU_ASSERT_EQUAL(risk_model_examples(m), 0);
     risk_model_reliability(m, &rel);
     CU_ASSERT_EQUAL(rel.n, 0);
@@ -277,8 +282,11 @@ test_online_vs_batch(void)
     }
     fprintf(stderr, "online vs batch: max |dw| %.4f, max |dp| %.4f\n", max_dw,
             max_dp);
-    CU_ASSERT(max_dw < 0.1);
-    CU_ASSERT(max_dp < 0.01);
+    /* One pass from a prior far from the truth (the drift weight's prior
+     * is 12): the online weights are within 0.15 and the probabilities
+     * within 0.02 of the batch fit's; the gap shrinks as 1/n. */
+    CU_ASSERT(max_dw < 0.15);
+    CU_ASSERT(max_dp < 0.02);
 
     /* The batch fit is the mode: the gradient of the penalised
      * log-likelihood, computed here independently, vanishes there. */
@@ -345,7 +353,7 @@ test_explain(void)
     double p, z;
     bool seen[K] = {false};
 
-    x[RISK_FEAT_DRIFT] = 0.2;      /* 0.8 */
+    x[RISK_FEAT_DRIFT] = 0.05;     /* 0.6 */
     x[RISK_FEAT_CONTENTION] = 0.9; /* 2.7 */
     x[RISK_FEAT_IO_ERRORS] = 0.5;  /* 1.0 */
     p = risk_model_predict(m, x, r);
@@ -421,7 +429,7 @@ test_nan_features(void)
         CU_ASSERT(isfinite(risk_model_weights(a)[k]));
     }
     /* The drift weight did not move: its input was unknown. */
-    CU_ASSERT_EQUAL(risk_model_weights(a)[RISK_FEAT_DRIFT], 4.0);
+    CU_ASSERT_EQUAL(risk_model_weights(a)[RISK_FEAT_DRIFT], 12.0);
 }
 
 /* Returns: (transfer full) a model trained on 500 synthetic examples. */
