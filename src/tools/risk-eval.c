@@ -45,13 +45,14 @@
  * Every --refit (12) samples each VM's CPU is forecast with the default
  * model from its last --history-days (15) of samples, periods 288 and
  * 2016 when the history holds two cycles of them, 12 + refit - 1 steps
- * ahead; the samples in between only move the origin along that path
- * (nothing is refitted).  Every sample, risk_contention_compute() over
- * the next 12 steps (rho 0.3) gives P(overload within 15 min), and an
- * alert is raised when it crosses the threshold from below (hold-off 0 by
- * default).  An episode is predicted when an alert was raised 5 to 60
- * minutes before its start; an alert is right when an episode begins
- * within the hour after it, and one raised while an episode is already
+ * ahead; the samples in between move the origin along that path and, as
+ * umbrad's forecaster does between refits, shift it by the exponentially
+ * weighted (0.3) error of the samples seen since the fit.  Every sample,
+ * risk_contention_compute() over the next 12 steps (rho 0.3) gives P(overload
+ * within 15 min), and an alert is raised when it crosses the threshold from
+ * below (hold-off 0 by default).  An episode is predicted when an alert was
+ * raised 5 to 60 minutes before its start; an alert is right when an episode
+ * begins within the hour after it, and one raised while an episode is already
  * under way is counted as late, neither right nor wrong.  Evaluation
  * starts after the history (a warm-up); episodes in the first hour of it
  * and alerts in the last hour are not scored.  --sweep re-scores the same
@@ -94,6 +95,8 @@
 /* The contention replay: 5-minute samples, a 1-hour grid of 12 steps. */
 #define STEP_S 300
 #define GRID_STEPS 12
+/* The weight of the cheap update between refits, as in engine/forecaster.c. */
+#define BIAS_WEIGHT 0.3
 #define DAY_SAMPLES 288
 #define WEEK_SAMPLES 2016
 
@@ -1226,7 +1229,9 @@ run_contention(Options *o)
     FcResult **fits = NULL;
     DataFormat format;
     double steps_s[GRID_STEPS];
-    double unknown[GRID_STEPS]; /* the path of a VM without a forecast */
+    double unknown[GRID_STEPS];        /* the path of a VM without a forecast */
+    g_autofree double *bias = NULL;    /* per VM: the cheap update's shift */
+    g_autofree double *shifted = NULL; /* per VM: 3 x GRID_STEPS path */
     double cap, cpu_fc = 0, cpu_risk = 0;
     size_t k, len = G_MAXSIZE, w0, end, history, nfits = 0, fc_failed = 0;
     size_t over = 0, singles = 0;
@@ -1348,6 +1353,8 @@ run_contention(Options *o)
     }
     fits = g_new0(FcResult *, k);
     paths = g_new0(RiskPath, k);
+    bias = g_new0(double, k);
+    shifted = g_new0(double, 3 * GRID_STEPS * k);
     for (size_t j = 0; j < GRID_STEPS; j++) {
         unknown[j] = NAN;
     }
@@ -1376,6 +1383,7 @@ run_contention(Options *o)
                 t0 = thread_cpu_seconds();
                 fits[i] = fc_forecast(model, &s,
                                       GRID_STEPS + (size_t) o->refit - 1, &err);
+                bias[i] = 0;
                 cpu_fc += thread_cpu_seconds() - t0;
                 nfits++;
                 if (!fits[i]) {
@@ -1385,9 +1393,26 @@ run_contention(Options *o)
         }
         for (size_t i = 0; i < k; i++) {
             if (fits[i]) {
-                paths[i].mean = fits[i]->mean + off;
-                paths[i].lo95 = fits[i]->lo95 + off;
-                paths[i].hi95 = fits[i]->hi95 + off;
+                /* umbrad's cheap update between refits (engine/
+                 * forecaster.c): the forecast error of each new sample,
+                 * exponentially weighted (0.3), shifts the rest of the
+                 * path; clamped at 0. */
+                double *sm = shifted + 3 * GRID_STEPS * i;
+                double *sl = sm + GRID_STEPS, *sh = sl + GRID_STEPS;
+
+                if (off > 0 && isfinite(rank[i].s->y[t])) {
+                    double e = rank[i].s->y[t] - fits[i]->mean[off - 1];
+
+                    bias[i] = BIAS_WEIGHT * (e - bias[i]) + bias[i];
+                }
+                for (size_t j = 0; j < GRID_STEPS; j++) {
+                    sm[j] = MAX(fits[i]->mean[off + j] + bias[i], 0);
+                    sl[j] = MAX(fits[i]->lo95[off + j] + bias[i], 0);
+                    sh[j] = MAX(fits[i]->hi95[off + j] + bias[i], 0);
+                }
+                paths[i].mean = sm;
+                paths[i].lo95 = sl;
+                paths[i].hi95 = sh;
             } else {
                 paths[i].mean = paths[i].lo95 = paths[i].hi95 = unknown;
             }
