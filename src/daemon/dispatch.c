@@ -746,6 +746,26 @@ m_incident(Dispatch *d, RpcServerClient *client, int64_t id,
 }
 
 static json_object *
+m_place(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
+        GError **error)
+{
+    const char *dom, *rule;
+    g_autoptr(GError) err = NULL;
+    json_object *o;
+
+    if (!param_string(params, "domain", true, &dom, error) ||
+        !param_string(params, "rule", false, &rule, error) ||
+        !risk_on(d, error)) {
+        return NULL;
+    }
+    o = predictor_place_json(d->pred, dom, rule, &err);
+    if (!o) {
+        predictor_error_to_rpc(err, error);
+    }
+    return o;
+}
+
+static json_object *
 m_risk_model(Dispatch *d, RpcServerClient *client, int64_t id,
              json_object *params, GError **error)
 {
@@ -770,6 +790,7 @@ static const struct {
 #ifdef UMBRA_RISK
     {"risk", m_risk},         {"profile", m_profile},
     {"incident", m_incident}, {"risk-model", m_risk_model},
+    {"place", m_place},
 #endif
 };
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "model/json.h"
+#include "placement/placement.h"
 #include "risk/contention.h"
 #include "risk/failure.h"
 #include "risk/profile.h"
@@ -1357,5 +1358,163 @@ predictor_model_json(Predictor *p)
     json_object_object_add(o, "note",
                            p->model_note ? json_object_new_string(p->model_note)
                                          : NULL);
+    return o;
+}
+
+/* --- placement ------------------------------------------------------------ */
+
+/* The 95 % upper demand over the next hour of @c (0 when unknown). */
+static double
+upper_demand(const RiskContention *c)
+{
+    double hi = 0;
+
+    for (int h = 0; h < RISK_HORIZON_LAST; h++) {
+        double v = c->demand[h] + 1.96 * c->sd[h];
+
+        if (isfinite(v) && v > hi) {
+            hi = v;
+        }
+    }
+    return hi;
+}
+
+json_object *
+predictor_place_json(Predictor *p, const char *dom, const char *rule,
+                     GError **error)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(DomSample) s = monitor_find_domain(p->m, dom, &err);
+    g_autoptr(GPtrArray) hosts = NULL;
+    g_autoptr(GPtrArray) groups_mem = NULL;
+    g_autoptr(PlacementDecision) d = NULL;
+    g_autofree PlacementHost *ph = NULL;
+    const ConfigGroup *grp;
+    PlacementRequest req = {0};
+    int r;
+    json_object *o, *ca, *rq;
+
+    r = placement_cell_rule_from_string(rule ? rule : p->cfg->shadow_cell);
+    if (r < 0) {
+        g_set_error(error, PREDICTOR_ERROR, PREDICTOR_ERROR_INVALID,
+                    "cell rule '%s' is not preferred or required", rule);
+        return NULL;
+    }
+    if (!s) {
+        g_set_error(error, PREDICTOR_ERROR, PREDICTOR_ERROR_UNKNOWN_DOMAIN,
+                    "%s", err->message);
+        return NULL;
+    }
+    if (!s->host || s->state != DOM_STATE_RUNNING) {
+        g_set_error(error, PREDICTOR_ERROR, PREDICTOR_ERROR_UNKNOWN_DOMAIN,
+                    "domain '%s' is not running on a known host", s->name);
+        return NULL;
+    }
+    grp = umbra_config_group_of(p->cfg, s->name);
+    req.domain = s->name;
+    req.host = s->host;
+    req.cell = s->cell;
+    req.group = grp ? grp->name : NULL;
+    req.cpus = s->vcpus ? s->vcpus : 1;
+    req.mem_kib = (double) s->mem_max_kib;
+    req.io_bps = NAN;
+
+    hosts = monitor_list_hosts(p->m);
+    ph = g_new0(PlacementHost, hosts->len ? hosts->len : 1);
+    /* Keeps the per-host group lists alive for the decision. */
+    groups_mem = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < hosts->len; i++) {
+        const MonitorHost *h = hosts->pdata[i];
+        const PredGroup *g = g_hash_table_lookup(p->hosts, h->name);
+        g_autoptr(GPtrArray) mem = members(p, h->name, NULL);
+        const char **gl = g_new0(const char *, mem->len + 1);
+        guint ng = 0;
+
+        for (guint j = 0; j < mem->len; j++) {
+            const PredDomain *x = mem->pdata[j];
+            const ConfigGroup *xg = umbra_config_group_of(p->cfg, x->name);
+
+            if (xg && strcmp(x->uuid, s->uuid) != 0) {
+                gl[ng++] = xg->name;
+            }
+        }
+        g_ptr_array_add(groups_mem, gl);
+        ph[i].name = h->name;
+        ph[i].cell = h->cell;
+        ph[i].reachable = h->state == HOST_STATE_CONNECTED && h->latest;
+        ph[i].cpus = h->latest ? h->latest->ncpus : 0;
+        ph[i].mem_kib = h->latest ? (double) h->latest->mem_total_kib : 0;
+        ph[i].io_bps = NAN;
+        ph[i].io_demand_bps = NAN;
+        if (g && g->have) {
+            ph[i].cpu_demand = upper_demand(&g->cpu);
+            ph[i].mem_demand_kib = upper_demand(&g->mem);
+        } else if (h->latest) {
+            /* No risk tick yet: what the host uses now. */
+            ph[i].cpu_demand = isfinite(h->latest->cpu_pct)
+                                   ? h->latest->cpu_pct / 100 * h->latest->ncpus
+                                   : 0;
+            ph[i].mem_demand_kib =
+                (double) (h->latest->mem_total_kib - h->latest->mem_avail_kib);
+        }
+        ph[i].groups = gl;
+    }
+    d = placement_decide(ph, hosts->len, &req, (PlacementCellRule) r, NULL,
+                         &err);
+    if (!d) {
+        g_set_error(error, PREDICTOR_ERROR, PREDICTOR_ERROR_INVALID, "%s",
+                    err->message);
+        return NULL;
+    }
+    o = json_object_new_object();
+    rq = json_object_new_object();
+    ca = json_object_new_array();
+    json_object_object_add(o, "domain", json_object_new_string(s->name));
+    json_object_object_add(o, "uuid", json_object_new_string(s->uuid));
+    json_object_object_add(o, "host", json_object_new_string(s->host));
+    json_object_object_add(o, "cell",
+                           s->cell ? json_object_new_string(s->cell) : NULL);
+    json_object_object_add(
+        o, "group", req.group ? json_object_new_string(req.group) : NULL);
+    json_object_object_add(
+        o, "rule", json_object_new_string(placement_cell_rule_to_string(r)));
+    json_object_object_add(rq, "cpus", model_json_double(req.cpus));
+    json_object_object_add(rq, "mem_kib", model_json_double(req.mem_kib));
+    json_object_object_add(o, "request", rq);
+    for (guint i = 0; i < d->candidates->len; i++) {
+        const PlacementCandidate *c = d->candidates->pdata[i];
+        json_object *co = json_object_new_object();
+        const PlacementHost *h = NULL;
+
+        for (guint j = 0; j < hosts->len; j++) {
+            if (strcmp(ph[j].name, c->host) == 0) {
+                h = &ph[j];
+            }
+        }
+        json_object_object_add(co, "host", json_object_new_string(c->host));
+        json_object_object_add(
+            co, "cell", c->cell ? json_object_new_string(c->cell) : NULL);
+        json_object_object_add(co, "eligible",
+                               json_object_new_boolean(c->eligible));
+        json_object_object_add(co, "score", model_json_double(c->score));
+        json_object_object_add(co, "cpus",
+                               model_json_double(h ? h->cpus : NAN));
+        json_object_object_add(co, "cpu_demand",
+                               model_json_double(h ? h->cpu_demand : NAN));
+        json_object_object_add(co, "cpu_free", model_json_double(c->cpu_free));
+        json_object_object_add(co, "mem_free_kib",
+                               model_json_double(c->mem_free_kib));
+        json_object_object_add(co, "reason", json_object_new_string(c->reason));
+        json_object_array_add(ca, co);
+    }
+    json_object_object_add(o, "candidates", ca);
+    json_object_object_add(
+        o, "chosen",
+        d->chosen >= 0
+            ? json_object_new_string(
+                  ((PlacementCandidate *) d->candidates->pdata[d->chosen])
+                      ->host)
+            : NULL);
+    json_object_object_add(o, "reason", json_object_new_string(d->reason));
     return o;
 }

@@ -120,3 +120,19 @@ json_object *predictor_profile_json(Predictor *p, const char *dom,
 /* Returns: (transfer full) the failure model: weights, examples,
  * reliability, threshold. */
 json_object *predictor_model_json(Predictor *p);
+
+/*
+ * predictor_place_json:
+ * @dom: a running domain (name or UUID)
+ * @rule: (nullable) "preferred" or "required"; NULL = shadow_cell
+ *
+ * Where a shadow of @dom would go now (placement/placement.h): every host
+ * with its capacity, forecast demand (the 95 % upper bound over the next
+ * hour, from the last risk tick), eligibility, score and reason, and the
+ * choice.  Nothing is reserved.
+ * Returns: (transfer full) the decision (docs/rpc.md "place"), or NULL
+ * with PREDICTOR_ERROR_UNKNOWN_DOMAIN (also: not running on a known
+ * host) or _INVALID (bad @rule).
+ */
+json_object *predictor_place_json(Predictor *p, const char *dom,
+                                  const char *rule, GError **error);

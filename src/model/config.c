@@ -27,6 +27,7 @@ typedef enum {
     SECT_UMBRAD,
     SECT_HOST,
     SECT_CELL,
+    SECT_GROUP,
 } SectKind;
 
 static void
@@ -38,6 +39,16 @@ config_host_free(gpointer p)
     g_free(h->uri);
     g_free(h->cell);
     g_free(h);
+}
+
+static void
+config_group_free(gpointer p)
+{
+    ConfigGroup *g = p;
+
+    g_free(g->name);
+    g_strfreev(g->domains);
+    g_free(g);
 }
 
 static void
@@ -65,6 +76,10 @@ umbra_config_free(UmbraConfig *cfg)
     g_free(cfg->forecast_model);
     if (cfg->hosts) {
         g_ptr_array_unref(cfg->hosts);
+    }
+    g_free(cfg->shadow_cell);
+    if (cfg->groups) {
+        g_ptr_array_unref(cfg->groups);
     }
     if (cfg->cells) {
         g_ptr_array_unref(cfg->cells);
@@ -98,6 +113,8 @@ config_new_defaults(const char *path)
     cfg->risk_precision = 0.8;
     cfg->risk_rho = 0.3;
     cfg->risk_interval_s = 60;
+    cfg->shadow_cell = g_strdup("preferred");
+    cfg->groups = g_ptr_array_new_with_free_func(config_group_free);
     cfg->hosts = g_ptr_array_new_with_free_func(config_host_free);
     cfg->cells = g_ptr_array_new_with_free_func(config_cell_free);
     return cfg;
@@ -278,6 +295,13 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
                 val);
         }
         cfg->forecast_refit_s = v;
+    } else if (strcmp(key, "shadow_cell") == 0) {
+        if (strcmp(val, "preferred") != 0 && strcmp(val, "required") != 0) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'shadow_cell': '%s' is not preferred or required", val);
+        }
+        g_free(cfg->shadow_cell);
+        cfg->shadow_cell = g_strdup(val);
     } else if (strcmp(key, "risk_interval") == 0) {
         if (!parse_range(val, 1, 600, true, &v)) {
             ERR(CONFIG_ERROR_VALUE,
@@ -318,7 +342,8 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
             "spool_dir, retention_raw, retention_5m, retention_events, "
             "keepalive_interval, keepalive_count, reconnect_min, "
             "reconnect_max, forecast_model, forecast_refit, risk, "
-            "risk_interval, risk_threshold, risk_precision, risk_rho)",
+            "risk_interval, risk_threshold, risk_precision, risk_rho, "
+            "shadow_cell)",
             key);
     }
     return true;
@@ -372,9 +397,54 @@ config_set_cell(ConfigCell *c, const char *path, int lineno, const char *key,
 }
 
 static bool
+config_set_group(ConfigGroup *g, const char *path, int lineno, const char *key,
+                 const char *val, GError **error)
+{
+    if (strcmp(key, "domains") == 0) {
+        g_auto(GStrv) parts = g_strsplit(val, ",", -1);
+        g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+        for (char **p = parts; *p; p++) {
+            char *n = g_strstrip(*p);
+
+            if (!*n) {
+                continue;
+            }
+            if (strlen(n) > 200) {
+                ERR(CONFIG_ERROR_VALUE,
+                    "key 'domains': a domain name is longer than 200 "
+                    "characters");
+            }
+            g_ptr_array_add(names, g_strdup(n));
+        }
+        if (names->len == 0) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'domains': no domain names (comma-separated)");
+        }
+        g_ptr_array_add(names, NULL);
+        g_strfreev(g->domains);
+        g->domains = (GStrv) g_ptr_array_steal(names, NULL);
+    } else {
+        ERR(CONFIG_ERROR_UNKNOWN,
+            "key '%s': unknown key in section [group:%s] (known: domains)", key,
+            g->name);
+    }
+    return true;
+}
+
+static bool
 config_check(UmbraConfig *cfg, const char *path, GError **error)
 {
     int lineno = 0;
+
+    for (guint i = 0; i < cfg->groups->len; i++) {
+        const ConfigGroup *g = cfg->groups->pdata[i];
+
+        if (!g->domains) {
+            ERR(CONFIG_ERROR_INCONSISTENT,
+                "section [group:%s] has no 'domains' key", g->name);
+        }
+    }
 
     if (cfg->hosts->len == 0) {
         ERR(CONFIG_ERROR_INCONSISTENT, "no [host:NAME] section: umbrad needs "
@@ -432,6 +502,7 @@ umbra_config_parse(const char *path, const char *buf, size_t len,
     SectKind kind = SECT_NONE;
     ConfigHost *host = NULL;
     ConfigCell *cell = NULL;
+    ConfigGroup *group = NULL;
     g_autofree char *sect_name = NULL;
     int lineno = 0;
 
@@ -483,6 +554,7 @@ umbra_config_parse(const char *path, const char *buf, size_t len,
             g_hash_table_add(seen, g_strdup(sect_name));
             host = NULL;
             cell = NULL;
+            group = NULL;
             if (strcmp(sect_name, "umbrad") == 0) {
                 kind = SECT_UMBRAD;
             } else if (g_str_has_prefix(sect_name, "host:")) {
@@ -510,10 +582,23 @@ umbra_config_parse(const char *path, const char *buf, size_t len,
                 }
                 kind = SECT_CELL;
                 cell = config_cell_get(cfg, name, true);
+            } else if (g_str_has_prefix(sect_name, "group:")) {
+                name = sect_name + 6;
+                if (!valid_name(name)) {
+                    g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE,
+                                "%s:%d: section [%s]: '%s' is not a valid "
+                                "group name",
+                                path, lineno, sect_name, name);
+                    return NULL;
+                }
+                kind = SECT_GROUP;
+                group = g_new0(ConfigGroup, 1);
+                group->name = g_strdup(name);
+                g_ptr_array_add(cfg->groups, group);
             } else {
                 g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_UNKNOWN,
                             "%s:%d: unknown section [%s] (known: [umbrad], "
-                            "[cell:NAME], [host:NAME])",
+                            "[cell:NAME], [host:NAME], [group:NAME])",
                             path, lineno, sect_name);
                 return NULL;
             }
@@ -562,6 +647,9 @@ umbra_config_parse(const char *path, const char *buf, size_t len,
         case SECT_CELL:
             ok = config_set_cell(cell, path, lineno, key, val, error);
             break;
+        case SECT_GROUP:
+            ok = config_set_group(group, path, lineno, key, val, error);
+            break;
         case SECT_NONE:
             break;
         }
@@ -588,4 +676,18 @@ umbra_config_load(const char *path, GError **error)
         return NULL;
     }
     return umbra_config_parse(path, buf, len, error);
+}
+
+const ConfigGroup *
+umbra_config_group_of(const UmbraConfig *cfg, const char *domain)
+{
+    for (guint i = 0; domain && i < cfg->groups->len; i++) {
+        const ConfigGroup *g = cfg->groups->pdata[i];
+
+        if (g->domains &&
+            g_strv_contains((const char *const *) g->domains, domain)) {
+            return g;
+        }
+    }
+    return NULL;
 }

@@ -36,6 +36,13 @@ typedef struct {
     int line;   /* line of the section header */
 } ConfigHost;
 
+/* A service group: domains whose shadows and primaries must not share a
+ * host (anti-affinity). */
+typedef struct {
+    char *name;    /* [group:NAME] */
+    GStrv domains; /* member domain names */
+} ConfigGroup;
+
 typedef struct {
     char *name;        /* cell name */
     char *description; /* may be NULL */
@@ -63,6 +70,9 @@ typedef struct {
     double risk_precision;      /* target precision of alerts, (0, 1] */
     double risk_rho;            /* error correlation between domains */
     int64_t risk_interval_s;    /* the risk engine runs this often */
+    char *shadow_cell;          /* "preferred" or "required": a shadow's
+                                 * cell should (must) differ */
+    GPtrArray *groups;          /* ConfigGroup*, file order */
     GPtrArray *hosts;           /* ConfigHost*, in file order */
     GPtrArray *cells;           /* ConfigCell*, first mention order */
 } UmbraConfig;
@@ -86,5 +96,9 @@ void umbra_config_free(UmbraConfig *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(UmbraConfig, umbra_config_free)
 
 /* Returns: the host named @name, or NULL (borrowed). */
+/* Returns: (transfer none) the group @domain belongs to, or NULL. */
+const ConfigGroup *umbra_config_group_of(const UmbraConfig *cfg,
+                                         const char *domain);
+
 const ConfigHost *umbra_config_find_host(const UmbraConfig *cfg,
                                          const char *name);

@@ -4,7 +4,8 @@
 # count and memory); profiles follow every metric and are rebuilt from the
 # store after a restart; an operator's incident is stored, announced and
 # raises the domain's failure probability through the "incidents" feature;
-# bad requests get clear errors.  (Drift, calibration and learning are
+# a shadow would be placed in the other cell, never on the domain's own
+# host; bad requests get clear errors.  (Drift, calibration and learning are
 # proven by the unit tests and umbra-risk-eval on real traces.)
 . "$(dirname "$0")/lib.sh"
 require_lab
@@ -68,6 +69,26 @@ jcheck "risk-model reports the prior model" \
         .threshold > 0' risk-model
 ctl risk-model | tee "$IT_DIR/model.txt" >/dev/null
 check "risk-model text" grep -q "Alert threshold" "$IT_DIR/model.txt"
+
+# Where a shadow would go (issue 5's placement, a dry run): another cell,
+# never the primary's own host, every host explained.
+jcheck "placement: another cell, never the own host" \
+    '.chosen == "umbra-h3" and (.candidates | length) == 3 and
+        any(.candidates[]; .host == "umbra-h1" and (.eligible | not) and
+            (.reason | test("own host"))) and
+        all(.candidates[]; (.reason | length) > 0)' place $G
+jcheck "placement with the cell required: still umbra-h3, h2 refused" \
+    '.chosen == "umbra-h3" and any(.candidates[]; .host == "umbra-h2" and
+        (.eligible | not) and (.reason | test("required")))' \
+    place $G --cell-rule required
+ctl place $G | tee "$IT_DIR/place.txt"
+check "place text names the choice" grep -q "^Choice: umbra-h3" \
+    "$IT_DIR/place.txt"
+set +e
+out=$(ctl place no-such-dom 2>&1)
+rc=$?
+set -e
+check "place of an unknown domain: exit 1 ($out)" [ "$rc" -eq 1 ]
 
 # Bad input: each a clear error, nothing half done.
 set +e

@@ -37,7 +37,9 @@ test_good(void)
                                        "uri = qemu+tcp://10.0.0.2/system\n"
                                        "cell = b\n"
                                        "[host:h3]\n"
-                                       "uri = test:///default\n",
+                                       "uri = test:///default\n"
+                                       "[group:shop]\n"
+                                       "domains = web1, web2 ,db\n",
                                        &err);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
@@ -50,6 +52,11 @@ test_good(void)
     CU_ASSERT_DOUBLE_EQUAL(cfg->risk_threshold, 0.3, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(cfg->risk_precision, 0.9, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(cfg->risk_rho, 0, 1e-12);
+    CU_ASSERT_STRING_EQUAL(cfg->shadow_cell, "preferred");
+    CU_ASSERT_EQUAL(cfg->groups->len, 1);
+    CU_ASSERT_STRING_EQUAL(umbra_config_group_of(cfg, "web2")->name, "shop");
+    CU_ASSERT_STRING_EQUAL(umbra_config_group_of(cfg, "db")->name, "shop");
+    CU_ASSERT_PTR_NULL(umbra_config_group_of(cfg, "web3"));
     CU_ASSERT_EQUAL(cfg->hosts->len, 3);
     CU_ASSERT_EQUAL(cfg->cells->len, 3);
     CU_ASSERT_STRING_EQUAL(umbra_config_find_host(cfg, "h2")->cell, "b");
@@ -120,6 +127,12 @@ test_bad(void)
          "t.conf:2: key 'forecast_refit'"},
         {"[umbrad]\nrisk = maybe\n", CONFIG_ERROR_VALUE,
          "t.conf:2: key 'risk'"},
+        {"[umbrad]\nshadow_cell = sometimes\n", CONFIG_ERROR_VALUE,
+         "t.conf:2: key 'shadow_cell'"},
+        {"[group:g]\ndomains = ,\n", CONFIG_ERROR_VALUE,
+         "t.conf:2: key 'domains'"},
+        {"[group:g]\nmembers = a\n", CONFIG_ERROR_UNKNOWN,
+         "t.conf:2: key 'members'"},
         {"[umbrad]\nrisk_threshold = 1\n", CONFIG_ERROR_VALUE,
          "t.conf:2: key 'risk_threshold'"},
         {"[umbrad]\nrisk_precision = 0.9x\n", CONFIG_ERROR_VALUE,
