@@ -27,6 +27,8 @@ G_DEFINE_QUARK(umbra-monitor-error-quark, monitor_error)
 
 #define PENDING_MAX 200000
 #define FLUSH_ROWS 20000
+/* Rows per transaction when writing a backlog (flush_pending()). */
+#define FLUSH_CHUNK 500
 #define EVENT_RING 1000
 #define DIRTYRATE_EVERY_US (60 * UTIL_USEC_PER_SEC)
 #define DIRTYRATE_SECONDS 1
@@ -592,39 +594,46 @@ store_one(Monitor *m, Pending *p, GError **error)
     return false;
 }
 
-/* Writes every pending row in one transaction.  On failure the rows stay
- * queued; the store rolled the transaction back. */
+/* Writes the pending rows, oldest first, in transactions of at most
+ * FLUSH_CHUNK rows, so that after a full disk has some room again the
+ * backlog goes out in pieces that fit (one transaction for everything
+ * could need more room than there is, and would never fit).  On failure
+ * the rows not yet committed stay queued; the store rolled the
+ * transaction back. */
 static void
 flush_pending(Monitor *m)
 {
     g_autoptr(GError) err = NULL;
-    guint done = 0;
-    GList *l;
 
-    if (!m->store || m->pending.length == 0) {
+    if (!m->store) {
         return;
     }
-    if (!tsdb_store_begin(m->store, &err)) {
-        goto fail;
-    }
-    for (l = m->pending.head; l; l = l->next) {
-        if (!store_one(m, l->data, &err)) {
-            tsdb_store_rollback(m->store);
+    while (m->pending.length > 0) {
+        guint n = 0;
+        GList *l;
+
+        if (!tsdb_store_begin(m->store, &err)) {
             goto fail;
         }
-        done++;
-    }
-    if (!tsdb_store_commit(m->store, &err)) {
-        goto fail;
-    }
-    while (m->pending.length) {
-        Pending *p = g_queue_pop_head(&m->pending);
-
-        if (p->kind == PENDING_DOM) {
-            m->counters.samples_pending--;
-            m->counters.samples_written++;
+        for (l = m->pending.head; l && n < FLUSH_CHUNK; l = l->next) {
+            if (!store_one(m, l->data, &err)) {
+                tsdb_store_rollback(m->store);
+                goto fail;
+            }
+            n++;
         }
-        pending_free(p);
+        if (!tsdb_store_commit(m->store, &err)) {
+            goto fail;
+        }
+        while (n-- > 0) {
+            Pending *p = g_queue_pop_head(&m->pending);
+
+            if (p->kind == PENDING_DOM) {
+                m->counters.samples_pending--;
+                m->counters.samples_written++;
+            }
+            pending_free(p);
+        }
     }
     return;
 

@@ -532,6 +532,13 @@ write_fail(TsdbStore *store, int rc, const char *what, GError **error)
         store->batch_error = g_error_copy(err);
     }
     rollback_quietly(store);
+    if (err->code == TSDB_ERROR_FULL) {
+        /* The WAL may be what fills the disk: move it into the database
+         * and truncate it, so that the next write has the WAL's room
+         * (this fails harmlessly while the disk is still full). */
+        sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                  NULL, NULL);
+    }
     g_propagate_error(error, g_steal_pointer(&err));
     return false;
 }
@@ -858,9 +865,12 @@ tsdb_store_open(const char *path, GError **error)
                           open_error(path, store->db, rc, "enabling WAL"));
         return NULL;
     }
+    /* A small automatic checkpoint (256 pages, 1 MiB) keeps the WAL from
+     * taking what little room a nearly full disk has left. */
     pragmas = g_strdup_printf("PRAGMA synchronous = NORMAL;"
                               "PRAGMA foreign_keys = ON;"
                               "PRAGMA temp_store = MEMORY;"
+                              "PRAGMA wal_autocheckpoint = 256;"
                               "PRAGMA journal_size_limit = %d;",
                               TSDB_WAL_SIZE_LIMIT);
     if (!open_exec(store, pragmas, "setting pragmas", error)) {
