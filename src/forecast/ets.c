@@ -93,6 +93,8 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "util/order.h"
+
 /* The "usual" bounds of R's ets(). */
 #define ETS_PAR_LO 1e-4
 #define ETS_PAR_HI (1 - 1e-4)
@@ -1997,54 +1999,14 @@ ets_cj(const FcEtsModel *model, size_t h, double *c)
     }
 }
 
-/* Linear order statistic of @v (length n), type 7 quantile. */
-static double
-ets_select(double *v, size_t n, size_t kth)
-{
-    size_t lo = 0, hi = n - 1;
-
-    while (lo < hi) {
-        double pivot = v[lo + (hi - lo) / 2];
-        size_t i = lo, j = hi;
-
-        while (i <= j) {
-            while (v[i] < pivot) {
-                i++;
-            }
-            while (v[j] > pivot) {
-                j--;
-            }
-            if (i <= j) {
-                double t = v[i];
-
-                v[i] = v[j];
-                v[j] = t;
-                i++;
-                if (j == 0) {
-                    break;
-                }
-                j--;
-            }
-        }
-        if (kth <= j) {
-            hi = j;
-        } else if (kth >= i) {
-            lo = i;
-        } else {
-            return v[kth];
-        }
-    }
-    return v[kth];
-}
-
 static double
 ets_quantile(double *v, size_t n, double prob)
 {
     double pos = prob * (double) (n - 1);
     size_t i = (size_t) floor(pos);
     double frac = pos - (double) i;
-    double a = ets_select(v, n, i);
-    double b = i + 1 < n ? ets_select(v, n, i + 1) : a;
+    double a = util_select_kth(v, n, i);
+    double b = i + 1 < n ? util_select_kth(v, n, i + 1) : a;
 
     return a + frac * (b - a);
 }

@@ -61,6 +61,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/order.h"
+
 #define RISK_PERIOD_MIN_ACF 0.2   /* ACF floor for a period */
 #define RISK_PERIOD_MIN_DIP 0.1   /* the ACF hill's minimal height */
 #define RISK_PERIOD_MIN_GAIN 0.05 /* ACF a multiple must add */
@@ -85,70 +87,6 @@ typedef struct {
     double *buf;   /* FFT buffer (m), also scratch for the median */
     size_t minlag; /* shortest lag accepted */
 } PeriodWork;
-
-/* The @k-th smallest of @n values (Hoare's selection), reordering @v. */
-static double
-select_kth(double *v, size_t n, size_t k)
-{
-    size_t lo = 0, hi = n - 1;
-
-    while (lo < hi) {
-        double pivot = v[lo + (hi - lo) / 2];
-        size_t i = lo, j = hi;
-
-        while (i <= j) {
-            while (v[i] < pivot) {
-                i++;
-            }
-            while (v[j] > pivot) {
-                j--;
-            }
-            if (i <= j) {
-                double t = v[i];
-
-                v[i] = v[j];
-                v[j] = t;
-                i++;
-                if (j == 0) {
-                    break;
-                }
-                j--;
-            }
-        }
-        if (k <= j) {
-            hi = j;
-        } else if (k >= i) {
-            lo = i;
-        } else {
-            break;
-        }
-    }
-    return v[k];
-}
-
-/* Median of @n values, reordering @v; 0 when @n is 0. */
-static double
-median_inplace(double *v, size_t n)
-{
-    double hi;
-
-    if (n == 0) {
-        return 0;
-    }
-    hi = select_kth(v, n, n / 2);
-    if (n % 2) {
-        return hi;
-    }
-    /* The lower middle is the largest of the lower part. */
-    {
-        double lo = v[0];
-
-        for (size_t i = 1; i < n / 2; i++) {
-            lo = MAX(lo, v[i]);
-        }
-        return 0.5 * (lo + hi);
-    }
-}
 
 /*
  * Fills w->x with the interpolated, robustly standardised, winsorised
@@ -188,7 +126,7 @@ period_clean(PeriodWork *w, const double *y)
     }
 
     memcpy(tmp, w->x, n * sizeof(*tmp));
-    med = median_inplace(tmp, n);
+    med = util_median_inplace(tmp, n);
     /* The median of the non-zero absolute deviations: the MAD, unless
      * most values sit on the median (a quantised series, or a flat one
      * with bursts), where it is the typical size of a departure. */
@@ -199,7 +137,7 @@ period_clean(PeriodWork *w, const double *y)
             tmp[nz++] = d;
         }
     }
-    scale = 2 * median_inplace(tmp, nz) / 0.6744897501960817;
+    scale = 2 * util_median_inplace(tmp, nz) / 0.6744897501960817;
     if (!(scale > 0) || !isfinite(scale)) {
         return false;
     }

@@ -120,6 +120,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/order.h"
+
 #define PROF_DAY_S 86400.0
 #define PROF_WEEK_S 604800.0
 #define PROF_MAX_CELLS 4096     /* history ring capacity, cells */
@@ -253,70 +255,6 @@ pos_mod(int64_t a, int64_t b)
     int64_t r = a % b;
 
     return r < 0 ? r + b : r;
-}
-
-/* The @k-th smallest of @n values (Hoare's selection), reordering @v. */
-static double
-select_kth(double *v, size_t n, size_t k)
-{
-    size_t lo = 0, hi = n - 1;
-
-    while (lo < hi) {
-        double pivot = v[lo + (hi - lo) / 2];
-        size_t i = lo, j = hi;
-
-        while (i <= j) {
-            while (v[i] < pivot) {
-                i++;
-            }
-            while (v[j] > pivot) {
-                j--;
-            }
-            if (i <= j) {
-                double t = v[i];
-
-                v[i] = v[j];
-                v[j] = t;
-                i++;
-                if (j == 0) {
-                    break;
-                }
-                j--;
-            }
-        }
-        if (k <= j) {
-            hi = j;
-        } else if (k >= i) {
-            lo = i;
-        } else {
-            break;
-        }
-    }
-    return v[k];
-}
-
-/* Median of @n values, reordering @v; 0 when @n is 0. */
-static double
-median_inplace(double *v, size_t n)
-{
-    double hi;
-
-    if (n == 0) {
-        return 0;
-    }
-    hi = select_kth(v, n, n / 2);
-    if (n % 2) {
-        return hi;
-    }
-    /* The lower middle is the largest of the lower part. */
-    {
-        double lo = v[0];
-
-        for (size_t i = 1; i < n / 2; i++) {
-            lo = MAX(lo, v[i]);
-        }
-        return 0.5 * (lo + hi);
-    }
 }
 
 void
@@ -600,7 +538,7 @@ profile_fit_component(RiskProfile *p, size_t j, ProfRefit *w)
                    (size_t) fill[kk] * sizeof(double));
             m += (size_t) fill[kk];
         }
-        s->s[k] = (float) median_inplace(w->pool, m);
+        s->s[k] = (float) util_median_inplace(w->pool, m);
     }
     /* Knots never seen take their neighbour's value. */
     for (int pass = 0; pass < 2; pass++) {
@@ -644,7 +582,7 @@ profile_fit_factors(RiskProfile *p, ProfRefit *w)
         cnt[w->knot[0][i]]++;
         w->vals[nres++] = r;
     }
-    scale = median_inplace(w->vals, nres) / 0.6744897501960817;
+    scale = util_median_inplace(w->vals, nres) / 0.6744897501960817;
     for (int k = 0; k < s->knots; k++) {
         double a = 0, f = 1;
         int c = 0;
@@ -708,7 +646,7 @@ profile_refit(RiskProfile *p, bool set_level)
             vals[nv++] = y[i];
         }
     }
-    w.base = median_inplace(vals, nv);
+    w.base = util_median_inplace(vals, nv);
     for (int it = 0; it < 2; it++) {
         for (size_t j = 0; j < p->nseason; j++) {
             profile_fit_component(p, j, &w);
@@ -727,7 +665,7 @@ profile_refit(RiskProfile *p, bool set_level)
         }
     }
     if (nv > 0) {
-        p->level = median_inplace(vals, nv);
+        p->level = util_median_inplace(vals, nv);
     }
 }
 
@@ -887,7 +825,7 @@ profile_warm_init(RiskProfile *p)
     size_t n = p->nwarm, nz = 0;
 
     memcpy(v, p->warm, n * sizeof(*v));
-    med = median_inplace(v, n);
+    med = util_median_inplace(v, n);
     /* The median non-zero deviation: the MAD unless most values are
      * equal (then the typical size of a departure, or 0 if none). */
     for (size_t i = 0; i < n; i++) {
@@ -898,7 +836,7 @@ profile_warm_init(RiskProfile *p)
         }
     }
     p->level = med;
-    p->sigma = median_inplace(v, nz) / 0.6744897501960817;
+    p->sigma = util_median_inplace(v, nz) / 0.6744897501960817;
     p->mean_abs = p->sigma * sqrt(2 / M_PI);
     p->warm_done = true;
     profile_rates(p);
@@ -1002,15 +940,15 @@ profile_relearn_step(RiskProfile *p, double r0, double spread, double factor)
 
     p->rel[p->nrel++] = r0;
     memcpy(tmp, p->rel, p->nrel * sizeof(*tmp));
-    p->level = p->level_alarm + median_inplace(tmp, p->nrel);
+    p->level = p->level_alarm + util_median_inplace(tmp, p->nrel);
     p->relearn_left--;
     if (p->relearn_left == 0 && p->nrel >= 5) {
-        double med = median_inplace(tmp, p->nrel), mad;
+        double med = util_median_inplace(tmp, p->nrel), mad;
 
         for (size_t i = 0; i < p->nrel; i++) {
             tmp[i] = fabs(p->rel[i] - med);
         }
-        mad = median_inplace(tmp, p->nrel) / 0.6744897501960817 / factor;
+        mad = util_median_inplace(tmp, p->nrel) / 0.6744897501960817 / factor;
         p->sigma = MAX(p->sigma, mad);
     }
     if (p->relearn_left == 0) {
@@ -1322,7 +1260,7 @@ risk_profile_events(const RiskProfile *p, RiskEvent *ret, size_t max)
             for (int d = -w; d <= w; d++) {
                 tmp[d + w] = s->s[((k + d) % kn + kn) % kn] - s->sum / kn;
             }
-            ref[k] = median_inplace(tmp, (size_t) (2 * w + 1));
+            ref[k] = util_median_inplace(tmp, (size_t) (2 * w + 1));
             a[k] = (s->s[k] - s->sum / kn - ref[k]) / spread;
         }
         /* Start scanning at a quiet knot so no run wraps. */
