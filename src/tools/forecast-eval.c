@@ -179,18 +179,6 @@ dataset_clear(Dataset *d)
     }
 }
 
-/* Returns: CPU seconds used by this thread so far. */
-static double
-thread_cpu_seconds(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) {
-        return 0;
-    }
-    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
-
 /* Linear interpolation over missing samples; the ends take the nearest
  * present value (all zeros if none is present). */
 static void
@@ -310,24 +298,6 @@ list_dir(const char *dir, const char *suffix, GError **error)
     return g_steal_pointer(&names);
 }
 
-/* Returns: the first line of @path (at most 4 KiB), or NULL. */
-static char *
-first_line(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    char buf[4096];
-    char *ret = NULL;
-
-    if (!f) {
-        return NULL;
-    }
-    if (fgets(buf, sizeof(buf), f)) {
-        ret = g_strdup(buf);
-    }
-    fclose(f);
-    return ret;
-}
-
 /* Returns: the set name of the single "<Set>-train.csv" in @dir, NULL
  * if there is none; several is an error. */
 static char *
@@ -359,7 +329,7 @@ detect_format(const char *dir, GError **error)
     }
     for (guint i = 0; i < csv->len; i++) {
         g_autofree char *p = g_build_filename(dir, csv->pdata[i], NULL);
-        g_autofree char *line = first_line(p);
+        g_autofree char *line = seriesio_first_line(p);
 
         if (line && strstr(line, "Timestamp [ms]") &&
             strstr(line, "CPU cores")) {
@@ -633,33 +603,8 @@ load_vm_series(const Options *o, Dataset *d, GError **error)
         size_t len = 0;
 
         d->name = g_strdup("Azure");
-        if (!file) {
-            names = list_dir(o->dir, ".csv", error);
-            if (!names) {
-                return NULL;
-            }
-            for (guint i = 0; i < names->len; i++) {
-                g_autofree char *p =
-                    g_build_filename(o->dir, names->pdata[i], NULL);
-                g_autofree char *line = first_line(p);
-
-                if (line && g_str_has_prefix(line, "step,")) {
-                    if (file) {
-                        g_set_error(error, SERIESIO_ERROR, SERIESIO_ERROR_EMPTY,
-                                    "%s: several step,... CSV files (%s, "
-                                    "%s); pass --file NAME",
-                                    o->dir, file,
-                                    (const char *) names->pdata[i]);
-                        return NULL;
-                    }
-                    file = g_strdup(names->pdata[i]);
-                }
-            }
-            if (!file) {
-                g_set_error(error, SERIESIO_ERROR, SERIESIO_ERROR_EMPTY,
-                            "%s: no step,... CSV file", o->dir);
-                return NULL;
-            }
+        if (!file && !(file = seriesio_find_wide_csv(o->dir, error))) {
+            return NULL;
         }
         path = g_build_filename(o->dir, file, NULL);
         if (!read_file(path, &buf, &len, error)) {
@@ -901,9 +846,9 @@ evaluate(const Dataset *d, FcModel model, FILE *details, size_t *ret_warned)
         Score sc;
 
         memcpy(s.periods, d->periods, sizeof(s.periods));
-        t0 = thread_cpu_seconds();
+        t0 = seriesio_thread_cpu_seconds();
         r = fc_forecast(model, &s, d->h, &err);
-        t1 = thread_cpu_seconds();
+        t1 = seriesio_thread_cpu_seconds();
         st.seconds += t1 - t0;
         if (r) {
             sc = score_forecast(d, c, r->mean, r->lo80, r->hi80, r->lo95,

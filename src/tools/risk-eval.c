@@ -144,18 +144,6 @@ typedef struct {
     char *model;              /* --model: forecasting model */
 } Options;
 
-/* Returns: CPU seconds used by this thread so far. */
-static double
-thread_cpu_seconds(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) {
-        return 0;
-    }
-    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
-
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -345,13 +333,13 @@ nab_replay(NabFile *f, GError **error)
         return false;
     }
     f->risk = g_new(double, f->s->n);
-    t0 = thread_cpu_seconds();
+    t0 = seriesio_thread_cpu_seconds();
     for (size_t i = 0; i < f->s->n; i++) {
         x[RISK_FEAT_DRIFT] =
             risk_profile_update(prof, (double) f->s->t[i], f->s->y[i]);
         f->risk[i] = risk_model_predict(model, x, NULL);
     }
-    f->cpu_s = thread_cpu_seconds() - t0;
+    f->cpu_s = seriesio_thread_cpu_seconds() - t0;
     return true;
 }
 
@@ -961,24 +949,6 @@ out:
 /* Contention mode                                                     */
 /* ------------------------------------------------------------------ */
 
-/* Returns: the first line of @path (at most 4 KiB), or NULL. */
-static char *
-first_line(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    char buf[4096];
-    char *ret = NULL;
-
-    if (!f) {
-        return NULL;
-    }
-    if (fgets(buf, sizeof(buf), f)) {
-        ret = g_strdup(buf);
-    }
-    fclose(f);
-    return ret;
-}
-
 /* Reads every VM of a Bitbrains directory (files whose header names
  * "Timestamp"; index.csv is skipped). */
 static GPtrArray *
@@ -994,7 +964,7 @@ load_bitbrains(const Options *o, GError **error)
     g_ptr_array_sort(names, cmp_str);
     for (guint i = 0; i < names->len; i++) {
         g_autofree char *path = g_build_filename(o->dir, names->pdata[i], NULL);
-        g_autofree char *line = first_line(path);
+        g_autofree char *line = seriesio_first_line(path);
         g_autofree char *buf = NULL;
         gsize len = 0;
         EvalSeries *s;
@@ -1027,33 +997,10 @@ load_azure(const Options *o, GError **error)
     if (!file) {
         g_autofree char *avg =
             g_build_filename(o->dir, "azure_vm_avg_cpu.csv", NULL);
-        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 
         if (g_file_test(avg, G_FILE_TEST_EXISTS)) {
             file = g_strdup("azure_vm_avg_cpu.csv");
-        } else if (list_csv(o->dir, NULL, names, error)) {
-            for (guint i = 0; i < names->len; i++) {
-                g_autofree char *p =
-                    g_build_filename(o->dir, names->pdata[i], NULL);
-                g_autofree char *line = first_line(p);
-
-                if (line && g_str_has_prefix(line, "step,")) {
-                    if (file) {
-                        g_set_error(error, SERIESIO_ERROR, SERIESIO_ERROR_EMPTY,
-                                    "%s: several step,... CSV files; pass "
-                                    "--file NAME",
-                                    o->dir);
-                        return NULL;
-                    }
-                    file = g_strdup(names->pdata[i]);
-                }
-            }
-        } else {
-            return NULL;
-        }
-        if (!file) {
-            g_set_error(error, SERIESIO_ERROR, SERIESIO_ERROR_EMPTY,
-                        "%s: no step,... CSV file", o->dir);
+        } else if (!(file = seriesio_find_wide_csv(o->dir, error))) {
             return NULL;
         }
     }
@@ -1380,11 +1327,11 @@ run_contention(Options *o)
                 }
                 fc_result_free(fits[i]);
                 g_clear_error(&err);
-                t0 = thread_cpu_seconds();
+                t0 = seriesio_thread_cpu_seconds();
                 fits[i] = fc_forecast(model, &s,
                                       GRID_STEPS + (size_t) o->refit - 1, &err);
                 bias[i] = 0;
-                cpu_fc += thread_cpu_seconds() - t0;
+                cpu_fc += seriesio_thread_cpu_seconds() - t0;
                 nfits++;
                 if (!fits[i]) {
                     fc_failed++;
@@ -1417,14 +1364,14 @@ run_contention(Options *o)
                 paths[i].mean = paths[i].lo95 = paths[i].hi95 = unknown;
             }
         }
-        t0 = thread_cpu_seconds();
+        t0 = seriesio_thread_cpu_seconds();
         if (!risk_contention_compute(paths, k, steps_s, GRID_STEPS, cap, o->rho,
                                      &rc_out, &err)) {
             fprintf(stderr, "umbra-risk-eval: contention: %s\n", err->message);
             rc = 1;
             goto out;
         }
-        cpu_risk += thread_cpu_seconds() - t0;
+        cpu_risk += seriesio_thread_cpu_seconds() - t0;
         p15[t] = rc_out.p[RISK_HORIZON_15M];
     }
     contention_score(p15, w0, end, episodes, o->threshold, o->holdoff_s, &cs);

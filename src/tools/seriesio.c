@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 /* clang-format off */
 G_DEFINE_QUARK(umbra-seriesio-error-quark, seriesio_error)
@@ -658,4 +659,78 @@ seriesio_write_m4(FILE *f, GPtrArray *series, bool values_only, GError **error)
         return false;
     }
     return true;
+}
+
+char *
+seriesio_first_line(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    char buf[4096];
+    char *ret = NULL;
+
+    if (!f) {
+        return NULL;
+    }
+    if (fgets(buf, sizeof(buf), f)) {
+        ret = g_strdup(buf);
+    }
+    fclose(f);
+    return ret;
+}
+
+static int
+name_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+char *
+seriesio_find_wide_csv(const char *dir, GError **error)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, error);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *file = NULL;
+    const char *n;
+
+    if (!d) {
+        return NULL;
+    }
+    while ((n = g_dir_read_name(d))) {
+        if (g_str_has_suffix(n, ".csv")) {
+            g_ptr_array_add(names, g_strdup(n));
+        }
+    }
+    g_ptr_array_sort(names, name_cmp);
+    for (guint i = 0; i < names->len; i++) {
+        g_autofree char *p = g_build_filename(dir, names->pdata[i], NULL);
+        g_autofree char *line = seriesio_first_line(p);
+
+        if (!line || !g_str_has_prefix(line, "step,")) {
+            continue;
+        }
+        if (file) {
+            g_set_error(error, SERIESIO_ERROR, SERIESIO_ERROR_EMPTY,
+                        "%s: several step,... CSV files (%s, %s); pass "
+                        "--file NAME",
+                        dir, file, (const char *) names->pdata[i]);
+            return NULL;
+        }
+        file = g_strdup(names->pdata[i]);
+    }
+    if (!file) {
+        g_set_error(error, SERIESIO_ERROR, SERIESIO_ERROR_EMPTY,
+                    "%s: no step,... CSV file", dir);
+    }
+    return g_steal_pointer(&file);
+}
+
+double
+seriesio_thread_cpu_seconds(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) {
+        return 0;
+    }
+    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
 }

@@ -148,3 +148,21 @@ size_t seriesio_trim_leading(EvalSeries *s);
  */
 bool seriesio_write_m4(FILE *f, GPtrArray *series, bool values_only,
                        GError **error);
+
+/* Returns: (transfer full) the first line of @path (at most 4 KiB), or
+ * NULL when it cannot be read. */
+char *seriesio_first_line(const char *path);
+
+/*
+ * seriesio_find_wide_csv:
+ * @dir: a directory
+ *
+ * Finds the one "step,..." CSV (the wide per-VM layout of
+ * seriesio_parse_wide()) in @dir.
+ * Returns: (transfer full) its file name, or NULL with @error set (none,
+ * several: SERIESIO_ERROR_EMPTY; the directory: a GFileError).
+ */
+char *seriesio_find_wide_csv(const char *dir, GError **error);
+
+/* Returns: CPU seconds this thread has used so far (for fit timings). */
+double seriesio_thread_cpu_seconds(void);
