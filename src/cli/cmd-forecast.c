@@ -24,27 +24,11 @@ static const CliOptDef forecast_opts[] = {
     {NULL},
 };
 
-/* Formats @v the way the metric is shown elsewhere in umbractl. */
-static char *
-format_value(const char *metric, double v)
-{
-    if (!isfinite(v)) {
-        return g_strdup("-");
-    }
-    if (strcmp(metric, "cpu") == 0) {
-        return cli_format_pct(v);
-    }
-    if (strcmp(metric, "mem") == 0) {
-        return cli_format_kib((int64_t) v);
-    }
-    return cli_format_rate(v);
-}
-
 static char *
 format_interval(const char *metric, double lo, double hi)
 {
-    g_autofree char *a = format_value(metric, lo);
-    g_autofree char *b = format_value(metric, hi);
+    g_autofree char *a = cli_format_metric(metric, lo);
+    g_autofree char *b = cli_format_metric(metric, hi);
 
     return g_strdup_printf("%s .. %s", a, b);
 }
@@ -138,10 +122,10 @@ cmd_forecast(CliCtx *ctx, const CliArgs *args, GError **error)
             cli_table_add_cell_take(
                 table, cli_format_duration(cli_json_int(p, "horizon_s")));
             cli_table_add_cell_take(
-                table, k == 0 ? format_value(m, cli_json_double(f, "last"))
+                table, k == 0 ? cli_format_metric(m, cli_json_double(f, "last"))
                               : g_strdup(""));
             cli_table_add_cell_take(
-                table, format_value(m, cli_json_double(p, "mean")));
+                table, cli_format_metric(m, cli_json_double(p, "mean")));
             cli_table_add_cell_take(
                 table, format_interval(m, cli_json_double(p, "lo80"),
                                        cli_json_double(p, "hi80")));

@@ -204,21 +204,6 @@ static const CliOptDef profile_opts[] = {
     {NULL},
 };
 
-static char *
-fmt_value(const char *metric, double v)
-{
-    if (!isfinite(v)) {
-        return g_strdup("-");
-    }
-    if (strcmp(metric, "cpu") == 0) {
-        return cli_format_pct(v);
-    }
-    if (strcmp(metric, "mem") == 0) {
-        return cli_format_kib((int64_t) v);
-    }
-    return cli_format_rate(v);
-}
-
 static bool
 cmd_profile(CliCtx *ctx, const CliArgs *args, GError **error)
 {
@@ -279,13 +264,14 @@ cmd_profile(CliCtx *ctx, const CliArgs *args, GError **error)
         cli_table_add_cell(t, name);
         cli_table_add_cell_take(t,
                                 cli_format_count(cli_json_int(m, "samples")));
-        cli_table_add_cell_take(t,
-                                fmt_value(name, cli_json_double(m, "level")));
-        cli_table_add_cell_take(t,
-                                fmt_value(name, cli_json_double(m, "spread")));
         cli_table_add_cell_take(
-            t, fmt_value(name, cli_json_double(m, "expected_now")));
-        cli_table_add_cell_take(t, fmt_value(name, cli_json_double(m, "last")));
+            t, cli_format_metric(name, cli_json_double(m, "level")));
+        cli_table_add_cell_take(
+            t, cli_format_metric(name, cli_json_double(m, "spread")));
+        cli_table_add_cell_take(
+            t, cli_format_metric(name, cli_json_double(m, "expected_now")));
+        cli_table_add_cell_take(
+            t, cli_format_metric(name, cli_json_double(m, "last")));
         cli_table_add_cell_take(
             t, json_object_get_boolean(member(m, "learning"))
                    ? g_strdup("learning")

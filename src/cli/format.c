@@ -311,6 +311,21 @@ cli_format_kib_pair(int64_t a, int64_t b)
 }
 
 char *
+cli_format_metric(const char *metric, double v)
+{
+    if (!isfinite(v)) {
+        return g_strdup("-");
+    }
+    if (strcmp(metric, "cpu") == 0) {
+        return cli_format_pct(v);
+    }
+    if (strcmp(metric, "mem") == 0) {
+        return cli_format_kib((int64_t) v);
+    }
+    return cli_format_rate(v);
+}
+
+char *
 cli_format_rate(double bytes_per_sec)
 {
     if (!isfinite(bytes_per_sec)) {

@@ -102,6 +102,11 @@ char *cli_format_kib_pair(int64_t a, int64_t b);
 /* Returns: (transfer full) "12.3 KiB/s" (util_format_rate), "-" for NaN. */
 char *cli_format_rate(double bytes_per_sec);
 
+/* Returns: (transfer full) @v of the forecast metric @metric ("cpu",
+ * "mem", "blk_rd", ...) the way umbractl shows that metric: a percentage,
+ * KiB, or a rate; "-" when not finite. */
+char *cli_format_metric(const char *metric, double v);
+
 /* Returns: (transfer full) "3.5/s", "-" for NaN. */
 char *cli_format_per_sec(double per_sec);
 
