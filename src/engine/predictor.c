@@ -1127,86 +1127,82 @@ find_domain(Predictor *p, const char *dom, GError **error)
     return d;
 }
 
+/* Adds the group view of each name of @names (hosts or cells, as
+ * @is_host says; only @only when not NULL) to @arr, and with @only the
+ * views of its domains to @ds.  Returns: whether @only was found. */
+static bool
+add_groups(Predictor *p, bool is_host, const char *const *names, guint n,
+           const char *only, json_object *arr, json_object *ds)
+{
+    bool found = false;
+
+    for (guint i = 0; i < n; i++) {
+        const char *name = names[i];
+        g_autoptr(GPtrArray) mem = NULL;
+
+        if (only && strcmp(name, only) != 0) {
+            continue;
+        }
+        found = true;
+        mem = is_host ? members(p, name, NULL) : members(p, NULL, name);
+        json_object_array_add(
+            arr,
+            group_json(is_host ? "host" : "cell", name,
+                       g_hash_table_lookup(is_host ? p->hosts : p->cells, name),
+                       mem));
+        for (guint j = 0; only && j < mem->len; j++) {
+            json_object_array_add(ds, domain_json(p, mem->pdata[j]));
+        }
+    }
+    return found;
+}
+
 json_object *
 predictor_risk_json(Predictor *p, const char *dom, const char *host,
                     const char *cell, GError **error)
 {
-    json_object *o = json_object_new_object();
+    g_autoptr(json_object) o = json_object_new_object();
     json_object *ds = json_object_new_array();
     json_object *hs = json_object_new_array();
     json_object *cs = json_object_new_array();
     g_autoptr(GPtrArray) hosts = monitor_list_hosts(p->m);
+    g_autofree const char **host_names = g_new0(const char *, hosts->len + 1);
+    g_autofree const char **cell_names =
+        g_new0(const char *, p->cfg->cells->len + 1);
     bool all = !dom && !host && !cell;
 
+    json_object_object_add(o, "time", json_object_new_int64(p->last_tick));
+    json_object_object_add(o, "threshold",
+                           model_json_double(risk_threshold_value(p->thr)));
+    json_object_object_add(o, "domains", ds);
+    json_object_object_add(o, "hosts", hs);
+    json_object_object_add(o, "cells", cs);
+    for (guint i = 0; i < hosts->len; i++) {
+        host_names[i] = ((const MonitorHost *) hosts->pdata[i])->name;
+    }
+    for (guint i = 0; i < p->cfg->cells->len; i++) {
+        cell_names[i] = ((const ConfigCell *) p->cfg->cells->pdata[i])->name;
+    }
     if (dom) {
         PredDomain *d = find_domain(p, dom, error);
 
         if (!d) {
-            json_object_put(o);
-            json_object_put(ds);
-            json_object_put(hs);
-            json_object_put(cs);
             return NULL;
         }
         json_object_array_add(ds, domain_json(p, d));
     }
-    if (host || all) {
-        bool found = false;
-
-        for (guint i = 0; i < hosts->len; i++) {
-            const MonitorHost *h = hosts->pdata[i];
-            g_autoptr(GPtrArray) mem = NULL;
-
-            if (host && strcmp(h->name, host) != 0) {
-                continue;
-            }
-            found = true;
-            mem = members(p, h->name, NULL);
-            json_object_array_add(
-                hs, group_json("host", h->name,
-                               g_hash_table_lookup(p->hosts, h->name), mem));
-            for (guint j = 0; host && j < mem->len; j++) {
-                json_object_array_add(ds, domain_json(p, mem->pdata[j]));
-            }
-        }
-        if (host && !found) {
-            g_set_error(error, PREDICTOR_ERROR, PREDICTOR_ERROR_UNKNOWN_HOST,
-                        "unknown host '%s'", host);
-            json_object_put(o);
-            json_object_put(ds);
-            json_object_put(hs);
-            json_object_put(cs);
-            return NULL;
-        }
+    if ((host || all) &&
+        !add_groups(p, true, host_names, hosts->len, host, hs, ds) && host) {
+        g_set_error(error, PREDICTOR_ERROR, PREDICTOR_ERROR_UNKNOWN_HOST,
+                    "unknown host '%s'", host);
+        return NULL;
     }
-    if (cell || all) {
-        bool found = false;
-
-        for (guint i = 0; i < p->cfg->cells->len; i++) {
-            const ConfigCell *c = p->cfg->cells->pdata[i];
-            g_autoptr(GPtrArray) mem = NULL;
-
-            if (cell && strcmp(c->name, cell) != 0) {
-                continue;
-            }
-            found = true;
-            mem = members(p, NULL, c->name);
-            json_object_array_add(
-                cs, group_json("cell", c->name,
-                               g_hash_table_lookup(p->cells, c->name), mem));
-            for (guint j = 0; cell && j < mem->len; j++) {
-                json_object_array_add(ds, domain_json(p, mem->pdata[j]));
-            }
-        }
-        if (cell && !found) {
-            g_set_error(error, PREDICTOR_ERROR, PREDICTOR_ERROR_UNKNOWN_CELL,
-                        "unknown cell '%s'", cell);
-            json_object_put(o);
-            json_object_put(ds);
-            json_object_put(hs);
-            json_object_put(cs);
-            return NULL;
-        }
+    if ((cell || all) &&
+        !add_groups(p, false, cell_names, p->cfg->cells->len, cell, cs, ds) &&
+        cell) {
+        g_set_error(error, PREDICTOR_ERROR, PREDICTOR_ERROR_UNKNOWN_CELL,
+                    "unknown cell '%s'", cell);
+        return NULL;
     }
     if (all) {
         g_autoptr(GPtrArray) mem = members(p, NULL, NULL);
@@ -1215,13 +1211,7 @@ predictor_risk_json(Predictor *p, const char *dom, const char *host,
             json_object_array_add(ds, domain_json(p, mem->pdata[j]));
         }
     }
-    json_object_object_add(o, "time", json_object_new_int64(p->last_tick));
-    json_object_object_add(o, "threshold",
-                           model_json_double(risk_threshold_value(p->thr)));
-    json_object_object_add(o, "domains", ds);
-    json_object_object_add(o, "hosts", hs);
-    json_object_object_add(o, "cells", cs);
-    return o;
+    return g_steal_pointer(&o);
 }
 
 json_object *
