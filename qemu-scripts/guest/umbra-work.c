@@ -16,6 +16,12 @@
  *                 Increments a counter once per second (absolute
  *                 CLOCK_MONOTONIC deadlines, no drift) and writes it to
  *                 FILE atomically (write + rename).
+ *   disk          CGI (/cgi-bin/disk): `op=fill&seed=N` writes a pattern
+ *                 derived from N over the marked region of /dev/vda
+ *                 (DISK_MARK_OFF, DISK_MARK_LEN: outside disk-writer's
+ *                 span) with O_DIRECT; `op=sum` prints the FNV-1a 64 of
+ *                 that region, read with O_DIRECT.  Tests compare disks
+ *                 from inside guests with it.
  *   disk-writer DEV [KIB_PER_SEC]
  *                 Writes KIB_PER_SEC (default 8) KiB per second to DEV with
  *                 O_DIRECT at rotating offsets and reads one block back,
@@ -43,6 +49,9 @@
 #define COUNTER_FILE "/run/umbra-counter"
 #define DISK_BLOCK 4096
 #define DISK_SPAN_BLOCKS 8192 /* rotate over the first 32 MiB of the disk */
+#define DISK_DEV "/dev/vda"
+#define DISK_MARK_OFF (48LL << 20) /* the marked region: 48 MiB ... */
+#define DISK_MARK_LEN (8 << 20)    /* ... 8 MiB long */
 
 static int64_t
 cpu_time_ns(void)
@@ -191,6 +200,64 @@ cmd_counter(void)
 }
 
 static int
+cmd_disk(void)
+{
+    const char *query = getenv("QUERY_STRING");
+    const char *op;
+    unsigned char *buf = NULL;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    long seed = 0;
+    char body[160];
+    int fd, fill;
+
+    if (!query) {
+        query = "";
+    }
+    op = strstr(query, "op=");
+    if (!op ||
+        (strncmp(op + 3, "fill", 4) != 0 && strncmp(op + 3, "sum", 3) != 0) ||
+        query_int(query, "seed", 1, 1000000, &seed) < 0) {
+        http_reply(400, "Bad Request",
+                   "bad query: want op=fill&seed=N or op=sum\n");
+        return 0;
+    }
+    fill = strncmp(op + 3, "fill", 4) == 0;
+    fd = open(DISK_DEV, (fill ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
+    if (fd < 0 ||
+        posix_memalign((void **) &buf, DISK_BLOCK, DISK_MARK_LEN) != 0) {
+        http_reply(503, "Service Unavailable", "cannot open " DISK_DEV "\n");
+        return 0;
+    }
+    if (fill) {
+        uint64_t x = 0x9e3779b97f4a7c15ULL ^ (uint64_t) seed;
+
+        for (size_t i = 0; i < DISK_MARK_LEN; i += 8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            memcpy(buf + i, &x, 8);
+        }
+        if (pwrite(fd, buf, DISK_MARK_LEN, DISK_MARK_OFF) != DISK_MARK_LEN ||
+            fdatasync(fd) < 0) {
+            http_reply(503, "Service Unavailable", "write failed\n");
+            return 0;
+        }
+    } else if (pread(fd, buf, DISK_MARK_LEN, DISK_MARK_OFF) != DISK_MARK_LEN) {
+        http_reply(503, "Service Unavailable", "read failed\n");
+        return 0;
+    }
+    for (size_t i = 0; i < DISK_MARK_LEN; i++) {
+        h = (h ^ buf[i]) * 0x100000001b3ULL;
+    }
+    close(fd);
+    free(buf);
+    snprintf(body, sizeof(body), "%s sum=%016llx\n", fill ? "filled" : "ok",
+             (unsigned long long) h);
+    http_reply(200, "OK", body);
+    return 0;
+}
+
+static int
 cmd_counter_loop(const char *path)
 {
     char tmp[PATH_MAX];
@@ -263,6 +330,9 @@ main(int argc, char **argv)
     }
     if (strcmp(name, "counter") == 0) {
         return cmd_counter();
+    }
+    if (strcmp(name, "disk") == 0) {
+        return cmd_disk();
     }
     if (argc >= 2 && strcmp(argv[1], "work") == 0) {
         return cmd_work();

@@ -41,7 +41,7 @@ const CliCmdGroup cli_cmd_groups[] = {
     {"Host", "host", cli_host_cmds},
     {"Forecast", "forecast", cli_forecast_cmds},
     {"Risk", "risk", cli_risk_cmds},
-    {"Shadows", "shadow", cli_place_cmds},
+    {"Shadows", "shadow", cli_shadow_cmds},
     {"Events", "events", cli_events_cmds},
     {"Monitoring", "monitor", cli_monitor_cmds},
     {"umbractl itself", "umbractl", cli_shell_cmds},

@@ -104,7 +104,7 @@ extern const CliCmdDef cli_domain_cmds[];
 extern const CliCmdDef cli_host_cmds[];
 extern const CliCmdDef cli_forecast_cmds[];
 extern const CliCmdDef cli_risk_cmds[];
-extern const CliCmdDef cli_place_cmds[];
+extern const CliCmdDef cli_shadow_cmds[];
 extern const CliCmdDef cli_events_cmds[];
 extern const CliCmdDef cli_monitor_cmds[];
 extern const CliCmdDef cli_shell_cmds[];

@@ -19,7 +19,8 @@ struct Dispatch {
     Monitor *m;
     Forecaster *fc; /* NULL when forecasting is off */
 #ifdef UMBRA_RISK
-    Predictor *pred; /* NULL when the risk engine is off */
+    Predictor *pred;   /* NULL when the risk engine is off */
+    ShadowManager *sm; /* likewise */
 #endif
     const UmbraConfig *cfg;
     int64_t started;       /* wall us */
@@ -81,6 +82,12 @@ void
 dispatch_set_predictor(Dispatch *d, Predictor *p)
 {
     d->pred = p;
+}
+
+void
+dispatch_set_shadows(Dispatch *d, ShadowManager *sm)
+{
+    d->sm = sm;
 }
 #endif
 
@@ -758,9 +765,135 @@ m_place(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
         !risk_on(d, error)) {
         return NULL;
     }
-    o = predictor_place_json(d->pred, dom, rule, &err);
+    o = predictor_place_json(d->pred, dom, rule, NULL,
+                             shadow_manager_ledger(d->sm), &err);
     if (!o) {
         predictor_error_to_rpc(err, error);
+    }
+    return o;
+}
+
+static void
+shadow_error_to_rpc(GError *src, GError **error)
+{
+    RpcErrorCode code = RPC_ERROR_INTERNAL;
+
+    if (src->domain == SHADOW_MANAGER_ERROR) {
+        switch ((ShadowManagerErrorCode) src->code) {
+        case SHADOW_MANAGER_ERROR_UNKNOWN_DOMAIN:
+            code = RPC_ERROR_UNKNOWN_DOMAIN;
+            break;
+        case SHADOW_MANAGER_ERROR_NO_SHADOW:
+            code = RPC_ERROR_NO_SHADOW;
+            break;
+        case SHADOW_MANAGER_ERROR_EXISTS:
+        case SHADOW_MANAGER_ERROR_BUSY:
+            code = RPC_ERROR_CONFLICT;
+            break;
+        case SHADOW_MANAGER_ERROR_NO_CAPACITY:
+            code = RPC_ERROR_NO_CAPACITY;
+            break;
+        case SHADOW_MANAGER_ERROR_INVALID:
+            code = RPC_ERROR_BAD_REQUEST;
+            break;
+        default:
+            break;
+        }
+    }
+    g_set_error_literal(error, RPC_ERROR, code, src->message);
+}
+
+static bool
+shadows_on(Dispatch *d, GError **error)
+{
+    if (!d->sm) {
+        g_set_error(error, RPC_ERROR, RPC_ERROR_BAD_REQUEST,
+                    "shadows need the risk engine, which is off in umbrad's "
+                    "configuration (risk = off)");
+        return false;
+    }
+    return true;
+}
+
+static bool
+has_cell(const UmbraConfig *cfg, const char *cell)
+{
+    for (guint i = 0; i < cfg->cells->len; i++) {
+        const ConfigCell *c = g_ptr_array_index(cfg->cells, i);
+
+        if (strcmp(c->name, cell) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static json_object *
+m_shadow_list(Dispatch *d, RpcServerClient *client, int64_t id,
+              json_object *params, GError **error)
+{
+    if (!shadows_on(d, error)) {
+        return NULL;
+    }
+    return shadow_manager_list_json(d->sm);
+}
+
+/* shadow-info, shadow-retire: {"domain": DOM} */
+static json_object *
+shadow_one(Dispatch *d, json_object *params, bool retire, GError **error)
+{
+    const char *dom;
+    g_autoptr(GError) err = NULL;
+    json_object *o;
+
+    if (!param_string(params, "domain", true, &dom, error) ||
+        !shadows_on(d, error)) {
+        return NULL;
+    }
+    o = retire ? shadow_manager_retire(d->sm, dom, &err)
+               : shadow_manager_info_json(d->sm, dom, &err);
+    if (!o) {
+        shadow_error_to_rpc(err, error);
+    }
+    return o;
+}
+
+static json_object *
+m_shadow_info(Dispatch *d, RpcServerClient *client, int64_t id,
+              json_object *params, GError **error)
+{
+    return shadow_one(d, params, false, error);
+}
+
+static json_object *
+m_shadow_retire(Dispatch *d, RpcServerClient *client, int64_t id,
+                json_object *params, GError **error)
+{
+    return shadow_one(d, params, true, error);
+}
+
+static json_object *
+m_shadow_create(Dispatch *d, RpcServerClient *client, int64_t id,
+                json_object *params, GError **error)
+{
+    const char *dom, *cell, *mode;
+    g_autoptr(GError) err = NULL;
+    json_object *o;
+
+    if (!param_string(params, "domain", true, &dom, error) ||
+        !param_string(params, "cell", false, &cell, error) ||
+        !param_string(params, "mode", false, &mode, error) ||
+        !shadows_on(d, error)) {
+        return NULL;
+    }
+    if (cell && !has_cell(d->cfg, cell)) {
+        g_set_error(error, RPC_ERROR, RPC_ERROR_UNKNOWN_CELL,
+                    "no cell '%s' in umbrad's configuration", cell);
+        return NULL;
+    }
+    o = shadow_manager_create(d->sm, dom, cell, mode, &err);
+    if (!o) {
+        shadow_error_to_rpc(err, error);
     }
     return o;
 }
@@ -780,17 +913,26 @@ static const struct {
     const char *name;
     MethodFunc func;
 } methods[] = {
-    {"ping", m_ping},         {"hello", m_hello},
-    {"list", m_list},         {"hosts", m_hosts},
-    {"cells", m_cells},       {"domstats", m_domstats},
+    {"ping", m_ping},
+    {"hello", m_hello},
+    {"list", m_list},
+    {"hosts", m_hosts},
+    {"cells", m_cells},
+    {"domstats", m_domstats},
     {"events", m_events},
 #ifdef UMBRA_FORECAST
     {"forecast", m_forecast},
 #endif
 #ifdef UMBRA_RISK
-    {"risk", m_risk},         {"profile", m_profile},
-    {"incident", m_incident}, {"risk-model", m_risk_model},
+    {"risk", m_risk},
+    {"profile", m_profile},
+    {"incident", m_incident},
+    {"risk-model", m_risk_model},
     {"place", m_place},
+    {"shadow-list", m_shadow_list},
+    {"shadow-info", m_shadow_info},
+    {"shadow-create", m_shadow_create},
+    {"shadow-retire", m_shadow_retire},
 #endif
 };
 

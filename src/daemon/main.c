@@ -117,6 +117,7 @@ typedef struct {
     Forecaster *fc;
 #ifdef UMBRA_RISK
     Predictor *pred;
+    ShadowManager *shadows; /* also wants the risk events */
 #endif
 } SampleSinks;
 
@@ -141,7 +142,12 @@ on_sample(const DomSample *s, gpointer data)
 static void
 on_risk_event(const UmbraEvent *ev, gpointer data)
 {
-    predictor_event(data, ev);
+    SampleSinks *k = data;
+
+    predictor_event(k->pred, ev);
+    if (k->shadows) {
+        shadow_manager_event(k->shadows, ev);
+    }
 }
 
 static gboolean
@@ -296,6 +302,7 @@ main(int argc, char **argv)
     SampleSinks sinks = {0};
 #ifdef UMBRA_RISK
     Predictor *pred = NULL;
+    ShadowManager *shadows = NULL;
     guint risk_sub = 0;
 #endif
     g_autoptr(RpcServer) server = NULL;
@@ -370,13 +377,19 @@ main(int argc, char **argv)
     if (cfg->risk) {
         pred = predictor_new(cfg, m, fc, store);
         sinks.pred = pred;
-        risk_sub = monitor_subscribe(m, on_risk_event, pred);
+        risk_sub = monitor_subscribe(m, on_risk_event, &sinks);
     }
 #endif
     monitor_set_sample_func(m, on_sample, &sinks);
     disp = dispatch_new(m, cfg, fc);
 #ifdef UMBRA_RISK
     dispatch_set_predictor(disp, pred);
+    if (pred) {
+        shadows =
+            shadow_manager_new(cfg, &sys_virt_libvirt_ops, m, pred, store);
+        sinks.shadows = shadows;
+        dispatch_set_shadows(disp, shadows);
+    }
 #endif
     server = rpc_server_new(cfg->socket_path, cfg->socket_group,
                             dispatch_handle, dispatch_client_gone, disp, &err);
@@ -421,7 +434,20 @@ main(int argc, char **argv)
               cfg->socket_path);
     monitor_start(m);
     monitor_maintain(m);
+#ifdef UMBRA_RISK
+    if (shadows) {
+        shadow_manager_start(shadows);
+    }
+#endif
     g_main_loop_run(d.loop);
+
+#ifdef UMBRA_RISK
+    /* Before the monitor stops: running jobs are cancelled, and their
+     * late results are dropped. */
+    dispatch_set_shadows(disp, NULL);
+    sinks.shadows = NULL;
+    g_clear_pointer(&shadows, shadow_manager_free);
+#endif
 
     monitor_stop(m, 3000);
     monitor_post_event(m, umbra_event_new(EVENT_SOURCE_DAEMON, NULL, NULL, NULL,

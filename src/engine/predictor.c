@@ -1371,6 +1371,7 @@ upper_demand(const RiskContention *c)
 
 json_object *
 predictor_place_json(Predictor *p, const char *dom, const char *rule,
+                     const char *only_cell, const PlacementLedger *ledger,
                      GError **error)
 {
     g_autoptr(GError) err = NULL;
@@ -1408,6 +1409,7 @@ predictor_place_json(Predictor *p, const char *dom, const char *rule,
     req.cpus = s->vcpus ? s->vcpus : 1;
     req.mem_kib = (double) s->mem_max_kib;
     req.io_bps = NAN;
+    req.only_cell = only_cell;
 
     hosts = monitor_list_hosts(p->m);
     ph = g_new0(PlacementHost, hosts->len ? hosts->len : 1);
@@ -1417,8 +1419,20 @@ predictor_place_json(Predictor *p, const char *dom, const char *rule,
         const MonitorHost *h = hosts->pdata[i];
         const PredGroup *g = g_hash_table_lookup(p->hosts, h->name);
         g_autoptr(GPtrArray) mem = members(p, h->name, NULL);
-        const char **gl = g_new0(const char *, mem->len + 1);
+        g_autoptr(GPtrArray) shadows = placement_ledger_domains_on(ledger,
+                                                                  h->name);
+        const char **gl = g_new0(const char *, mem->len + shadows->len + 1);
         guint ng = 0;
+
+        /* The shadows reserved on it count as members of their groups. */
+        for (guint j = 0; j < shadows->len; j++) {
+            const ConfigGroup *xg =
+                umbra_config_group_of(p->cfg, shadows->pdata[j]);
+
+            if (xg && g_strcmp0(shadows->pdata[j], s->name) != 0) {
+                gl[ng++] = xg->name;
+            }
+        }
 
         for (guint j = 0; j < mem->len; j++) {
             const PredDomain *x = mem->pdata[j];
@@ -1449,7 +1463,7 @@ predictor_place_json(Predictor *p, const char *dom, const char *rule,
         }
         ph[i].groups = gl;
     }
-    d = placement_decide(ph, hosts->len, &req, (PlacementCellRule) r, NULL,
+    d = placement_decide(ph, hosts->len, &req, (PlacementCellRule) r, ledger,
                          &err);
     if (!d) {
         g_set_error(error, PREDICTOR_ERROR, PREDICTOR_ERROR_INVALID, "%s",

@@ -36,6 +36,7 @@
 #include "engine/monitor.h"
 #include "model/config.h"
 #include "model/types.h"
+#include "placement/placement.h"
 #include "tsdb/store.h"
 
 #ifdef UMBRA_FORECAST
@@ -125,14 +126,19 @@ json_object *predictor_model_json(Predictor *p);
  * predictor_place_json:
  * @dom: a running domain (name or UUID)
  * @rule: (nullable) "preferred" or "required"; NULL = shadow_cell
+ * @only_cell: (nullable) consider only the hosts of this cell
+ * @ledger: (nullable) the shadows' reservations: their headroom is taken
+ *     and their service groups count for anti-affinity
  *
  * Where a shadow of @dom would go now (placement/placement.h): every host
  * with its capacity, forecast demand (the 95 % upper bound over the next
  * hour, from the last risk tick), eligibility, score and reason, and the
- * choice.  Nothing is reserved.
+ * choice.  Nothing is reserved here.
  * Returns: (transfer full) the decision (docs/rpc.md "place"), or NULL
  * with PREDICTOR_ERROR_UNKNOWN_DOMAIN (also: not running on a known
  * host) or _INVALID (bad @rule).
  */
 json_object *predictor_place_json(Predictor *p, const char *dom,
-                                  const char *rule, GError **error);
+                                  const char *rule, const char *only_cell,
+                                  const PlacementLedger *ledger,
+                                  GError **error);

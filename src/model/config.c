@@ -78,6 +78,9 @@ umbra_config_free(UmbraConfig *cfg)
         g_ptr_array_unref(cfg->hosts);
     }
     g_free(cfg->shadow_cell);
+    g_free(cfg->shadow_mode);
+    g_free(cfg->shadow_pool);
+    g_free(cfg->shadow_pool_path);
     if (cfg->groups) {
         g_ptr_array_unref(cfg->groups);
     }
@@ -114,6 +117,11 @@ config_new_defaults(const char *path)
     cfg->risk_rho = 0.3;
     cfg->risk_interval_s = 60;
     cfg->shadow_cell = g_strdup("preferred");
+    cfg->shadow_mode = g_strdup("warm");
+    cfg->shadow_idle_s = 30 * 60;
+    cfg->shadow_warm_boot_s = 20;
+    cfg->shadow_pool = g_strdup("umbra");
+    cfg->shadow_pool_path = g_strdup("/var/lib/libvirt/umbra");
     cfg->groups = g_ptr_array_new_with_free_func(config_group_free);
     cfg->hosts = g_ptr_array_new_with_free_func(config_host_free);
     cfg->cells = g_ptr_array_new_with_free_func(config_cell_free);
@@ -302,6 +310,42 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
         }
         g_free(cfg->shadow_cell);
         cfg->shadow_cell = g_strdup(val);
+    } else if (strcmp(key, "shadow_mode") == 0) {
+        if (strcmp(val, "warm") != 0 && strcmp(val, "cold") != 0) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'shadow_mode': '%s' is not warm or cold", val);
+        }
+        g_free(cfg->shadow_mode);
+        cfg->shadow_mode = g_strdup(val);
+    } else if (strcmp(key, "shadow_idle") == 0) {
+        if (!parse_range(val, 60, 7 * 86400, true, &v)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'shadow_idle': '%s' is not a duration between 1m and 7d",
+                val);
+        }
+        cfg->shadow_idle_s = v;
+    } else if (strcmp(key, "shadow_warm_boot") == 0) {
+        if (!parse_range(val, 0, 600, true, &v)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'shadow_warm_boot': '%s' is not a duration between 0s "
+                "and 10m",
+                val);
+        }
+        cfg->shadow_warm_boot_s = v;
+    } else if (strcmp(key, "shadow_pool") == 0) {
+        if (!valid_name(val)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'shadow_pool': '%s' is not a valid pool name", val);
+        }
+        g_free(cfg->shadow_pool);
+        cfg->shadow_pool = g_strdup(val);
+    } else if (strcmp(key, "shadow_pool_path") == 0) {
+        if (!g_path_is_absolute(val)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'shadow_pool_path': '%s' is not an absolute path", val);
+        }
+        g_free(cfg->shadow_pool_path);
+        cfg->shadow_pool_path = g_strdup(val);
     } else if (strcmp(key, "risk_interval") == 0) {
         if (!parse_range(val, 1, 600, true, &v)) {
             ERR(CONFIG_ERROR_VALUE,
@@ -343,7 +387,8 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
             "keepalive_interval, keepalive_count, reconnect_min, "
             "reconnect_max, forecast_model, forecast_refit, risk, "
             "risk_interval, risk_threshold, risk_precision, risk_rho, "
-            "shadow_cell)",
+            "shadow_cell, shadow_mode, shadow_idle, shadow_warm_boot, "
+            "shadow_pool, shadow_pool_path)",
             key);
     }
     return true;

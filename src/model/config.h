@@ -72,6 +72,12 @@ typedef struct {
     int64_t risk_interval_s;    /* the risk engine runs this often */
     char *shadow_cell;          /* "preferred" or "required": a shadow's
                                  * cell should (must) differ */
+    char *shadow_mode;          /* "warm" (booted then paused) or "cold" */
+    int64_t shadow_idle_s;      /* retire a shadow idle this long */
+    int64_t shadow_warm_boot_s; /* a warm shadow boots this long, then
+                                 * pauses */
+    char *shadow_pool;          /* storage pool for staged disks */
+    char *shadow_pool_path;     /* its directory when umbra creates it */
     GPtrArray *groups;          /* ConfigGroup*, file order */
     GPtrArray *hosts;           /* ConfigHost*, in file order */
     GPtrArray *cells;           /* ConfigCell*, first mention order */

@@ -162,6 +162,21 @@ placement_ledger_host_of(const PlacementLedger *l, const char *domain)
     return i >= 0 ? ((const Reservation *) l->rows->pdata[i])->host : NULL;
 }
 
+GPtrArray *
+placement_ledger_domains_on(const PlacementLedger *l, const char *host)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    for (guint i = 0; l && i < l->rows->len; i++) {
+        const Reservation *r = l->rows->pdata[i];
+
+        if (g_strcmp0(r->host, host) == 0) {
+            g_ptr_array_add(out, r->domain);
+        }
+    }
+    return out;
+}
+
 static void
 candidate_free(gpointer p)
 {
@@ -220,6 +235,9 @@ assess(const PlacementHost *h, const PlacementRequest *req,
     c->mem_free_kib = h->mem_kib - nz(h->mem_demand_kib) - rm - req->mem_kib;
     if (strcmp(h->name, req->host) == 0) {
         c->reason = g_strdup("the primary's own host");
+    } else if (req->only_cell && g_strcmp0(h->cell, req->only_cell) != 0) {
+        c->reason =
+            g_strdup_printf("not in the requested cell %s", req->only_cell);
     } else if (!h->reachable) {
         c->reason = g_strdup("not reachable");
     } else if (rule == PLACEMENT_CELL_REQUIRED && !other_cell) {

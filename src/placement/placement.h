@@ -69,13 +69,14 @@ typedef struct {
 
 /* What a shadow needs. */
 typedef struct {
-    const char *domain; /* the primary */
-    const char *host;   /* the primary's host */
-    const char *cell;   /* the primary's cell */
-    const char *group;  /* its service group (nullable: none) */
-    double cpus;        /* vCPUs the shadow would use when active */
-    double mem_kib;     /* its memory */
-    double io_bps;      /* its I/O (NaN = unknown) */
+    const char *domain;    /* the primary */
+    const char *host;      /* the primary's host */
+    const char *cell;      /* the primary's cell */
+    const char *group;     /* its service group (nullable: none) */
+    double cpus;           /* vCPUs the shadow would use when active */
+    double mem_kib;        /* its memory */
+    double io_bps;         /* its I/O (NaN = unknown) */
+    const char *only_cell; /* (nullable) the operator's choice of cell */
 } PlacementRequest;
 
 /* The reservations: what each host has promised to shadows. */
@@ -102,6 +103,10 @@ void placement_ledger_claimed(const PlacementLedger *l, const char *host,
 /* Returns: the host @domain's reservation is on, or NULL. */
 const char *placement_ledger_host_of(const PlacementLedger *l,
                                      const char *domain);
+/* Returns: (transfer container) the domains (const char*) whose shadows
+ * are reserved on @host. */
+GPtrArray *placement_ledger_domains_on(const PlacementLedger *l,
+                                       const char *host);
 
 /* One host's assessment. */
 typedef struct {

@@ -25,6 +25,9 @@ GQuark rpc_error_quark(void);
     X(UNKNOWN_DOMAIN, "unknown-domain")                                        \
     X(UNKNOWN_HOST, "unknown-host")                                            \
     X(UNKNOWN_CELL, "unknown-cell")                                            \
+    X(NO_SHADOW, "no-shadow")                                                  \
+    X(CONFLICT, "conflict")                                                    \
+    X(NO_CAPACITY, "no-capacity")                                              \
     X(INTERNAL, "internal")                                                    \
     X(CONNECT, "connect")                                                      \
     X(IO, "io")                                                                \

@@ -14,6 +14,7 @@
  * delivers domain events and the close callback.
  */
 #include "sys/virt.h"
+#include "sys/virtpriv.h"
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -26,21 +27,6 @@
 /* clang-format off */
 G_DEFINE_QUARK(umbra-sys-virt-error-quark, sys_virt_error)
 /* clang-format on */
-
-struct SysVirtConn {
-    virConnectPtr conn;        /* the libvirt connection */
-    char *uri;                 /* its URI, for messages */
-    int cb_ids[4];             /* domain event callback ids, -1 unused */
-    bool close_registered;     /* close callback registered */
-    SysVirtEventFunc ev_cb;    /* domain event sink */
-    SysVirtCloseFunc close_cb; /* close sink */
-    gpointer user_data;        /* for both */
-    bool have_node;            /* the node facts below are known */
-    unsigned node_cpus;        /* virNodeGetInfo(): CPUs */
-    uint64_t node_mem_kib;     /* virNodeGetInfo(): memory */
-    int ncpu_params;           /* virNodeGetCPUStats() count, 0 = none */
-    int nmem_params;           /* virNodeGetMemoryStats() count, 0 = none */
-};
 
 static void
 virt_silent_error(void *opaque, virErrorPtr err)
@@ -73,8 +59,8 @@ sys_virt_init(void)
     }
 }
 
-static void
-virt_set_error(GError **error, SysVirtErrorCode code, const char *what)
+void
+sys_virt_set_error(GError **error, SysVirtErrorCode code, const char *what)
 {
     virErrorPtr err = virGetLastError();
 
@@ -94,7 +80,7 @@ virt_open(const char *uri, int ka_interval, int ka_count, GError **error)
     if (!conn) {
         g_autofree char *what = g_strdup_printf("cannot connect to %s", uri);
 
-        virt_set_error(error, SYS_VIRT_ERROR_CONNECT, what);
+        sys_virt_set_error(error, SYS_VIRT_ERROR_CONNECT, what);
         return NULL;
     }
     if (virConnectSetKeepAlive(conn, ka_interval, (unsigned) ka_count) < 0) {
@@ -145,7 +131,7 @@ virt_hostname(SysVirtConn *c, GError **error)
     char *ret;
 
     if (!h) {
-        virt_set_error(error, SYS_VIRT_ERROR_CALL, "cannot get hostname");
+        sys_virt_set_error(error, SYS_VIRT_ERROR_CALL, "cannot get hostname");
         return NULL;
     }
     ret = g_strdup(h);
@@ -282,10 +268,11 @@ virt_domain_stats(SysVirtConn *c, GError **error)
 
     n = virConnectGetAllDomainStats(c->conn, stats, &records, flags);
     if (n < 0) {
-        virt_set_error(error,
-                       virConnectIsAlive(c->conn) == 1 ? SYS_VIRT_ERROR_CALL
-                                                       : SYS_VIRT_ERROR_DEAD,
-                       "cannot get domain stats");
+        sys_virt_set_error(error,
+                           virConnectIsAlive(c->conn) == 1
+                               ? SYS_VIRT_ERROR_CALL
+                               : SYS_VIRT_ERROR_DEAD,
+                           "cannot get domain stats");
         return NULL;
     }
     out = g_ptr_array_new_with_free_func((GDestroyNotify) dom_raw_free);
@@ -339,7 +326,7 @@ virt_node_facts(SysVirtConn *c, GError **error)
         return true;
     }
     if (virNodeGetInfo(c->conn, &info) < 0) {
-        virt_set_error(error, SYS_VIRT_ERROR_CALL, "cannot get node info");
+        sys_virt_set_error(error, SYS_VIRT_ERROR_CALL, "cannot get node info");
         return false;
     }
     c->node_cpus = info.cpus;
@@ -431,12 +418,12 @@ virt_start_dirtyrate(SysVirtConn *c, const char *uuid, int seconds,
     g_autoptr(virDomain) dom = virDomainLookupByUUIDString(c->conn, uuid);
 
     if (!dom) {
-        virt_set_error(error, SYS_VIRT_ERROR_NO_DOMAIN, "no such domain");
+        sys_virt_set_error(error, SYS_VIRT_ERROR_NO_DOMAIN, "no such domain");
         return false;
     }
     if (virDomainStartDirtyRateCalc(dom, seconds, 0) < 0) {
-        virt_set_error(error, SYS_VIRT_ERROR_CALL,
-                       "cannot start dirty rate measurement");
+        sys_virt_set_error(error, SYS_VIRT_ERROR_CALL,
+                           "cannot start dirty rate measurement");
         return false;
     }
     return true;
@@ -589,8 +576,8 @@ virt_watch(SysVirtConn *c, SysVirtEventFunc ev_cb, SysVirtCloseFunc close_cb,
         c->conn, NULL, VIR_DOMAIN_EVENT_ID_CONTROL_ERROR,
         VIR_DOMAIN_EVENT_CALLBACK(virt_control_error_cb), c, NULL);
     if (c->cb_ids[0] < 0) {
-        virt_set_error(error, SYS_VIRT_ERROR_CALL,
-                       "cannot subscribe to domain events");
+        sys_virt_set_error(error, SYS_VIRT_ERROR_CALL,
+                           "cannot subscribe to domain events");
         return false;
     }
     virResetLastError();

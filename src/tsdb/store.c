@@ -302,10 +302,37 @@ static const char schema_v2[] =
     "    features FROM predictions;";
 /* clang-format on */
 
+/* Schema version 3: the shadow manager's records and journal. */
+/* clang-format off */
+static const char schema_v3[] =
+    "CREATE TABLE shadows (\n"
+    "  primary_uuid TEXT PRIMARY KEY,\n"
+    "  state TEXT NOT NULL,\n"
+    "  updated_us INTEGER NOT NULL,\n"
+    "  body TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE shadow_journal (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  wall_us INTEGER NOT NULL,\n"
+    "  primary_uuid TEXT NOT NULL,\n"
+    "  from_state TEXT,\n"
+    "  to_state TEXT NOT NULL,\n"
+    "  event TEXT,\n"
+    "  detail TEXT\n"
+    ");\n"
+    "CREATE INDEX shadow_journal_uuid ON shadow_journal (primary_uuid, id);\n"
+    "CREATE VIEW shadow_journal_v AS"
+    "  SELECT id,\n"
+    "    strftime('%Y-%m-%dT%H:%M:%fZ', wall_us / 1e6, 'unixepoch') AS time,\n"
+    "    primary_uuid, from_state, to_state, event, detail"
+    "  FROM shadow_journal;";
+/* clang-format on */
+
 /* migrations[v] takes a store from schema version v to v + 1. */
 static const char *const migrations[] = {
     schema_v1,
     schema_v2,
+    schema_v3,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == TSDB_SCHEMA_VERSION);
 
@@ -2419,4 +2446,148 @@ tsdb_store_load_model(TsdbStore *store, const char *name, GError **error)
         read_fail(store, rc, "loading a model", error);
     }
     return body;
+}
+
+/* ------------------------------------------------------------------ */
+/* The shadow journal                                                  */
+
+bool
+tsdb_store_journal_shadow(TsdbStore *store, const char *primary_uuid,
+                          const char *state, const char *body,
+                          const char *from_state, const char *event,
+                          const char *detail, int64_t now_us, GError **error)
+{
+    g_autoptr(sqlite3_stmt) up = NULL;
+    g_autoptr(sqlite3_stmt) j = NULL;
+    g_autofree char *uuid =
+        primary_uuid ? g_ascii_strdown(primary_uuid, -1) : NULL;
+    bool own = false;
+    int rc;
+
+    if (!uuid || !state || !body) {
+        g_set_error(error, TSDB_ERROR, TSDB_ERROR_INVALID,
+                    "store %s: incomplete shadow record", store->path);
+        return false;
+    }
+    rc = prepare(store,
+                 "INSERT OR REPLACE INTO shadows (primary_uuid, state,"
+                 " updated_us, body) VALUES (?, ?, ?, ?)",
+                 &up);
+    if (rc == SQLITE_OK) {
+        rc = prepare(store,
+                     "INSERT INTO shadow_journal (wall_us, primary_uuid,"
+                     " from_state, to_state, event, detail)"
+                     " VALUES (?, ?, ?, ?, ?, ?)",
+                     &j);
+    }
+    if (rc != SQLITE_OK) {
+        return write_fail(store, rc, "journaling a shadow", error);
+    }
+    bind_text_or_null(up, 1, uuid);
+    bind_text_or_null(up, 2, state);
+    sqlite3_bind_int64(up, 3, now_us);
+    bind_text_or_null(up, 4, body);
+    sqlite3_bind_int64(j, 1, now_us);
+    bind_text_or_null(j, 2, uuid);
+    bind_text_or_null(j, 3, from_state);
+    bind_text_or_null(j, 4, state);
+    bind_text_or_null(j, 5, event);
+    bind_text_or_null(j, 6, detail);
+    if (!write_begin(store, &own, error)) {
+        return false;
+    }
+    rc = step_done(up);
+    if (rc == SQLITE_OK) {
+        rc = step_done(j);
+    }
+    if (rc != SQLITE_OK) {
+        write_fail(store, rc, "journaling a shadow", error);
+        return false;
+    }
+    return write_end(store, own, "journaling a shadow", error);
+}
+
+GPtrArray *
+tsdb_store_shadows(TsdbStore *store, GError **error)
+{
+    g_autoptr(sqlite3_stmt) s = NULL;
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+    int rc =
+        prepare(store, "SELECT body FROM shadows ORDER BY primary_uuid", &s);
+
+    if (rc != SQLITE_OK) {
+        read_fail(store, rc, "reading the shadows", error);
+        return NULL;
+    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        g_ptr_array_add(out,
+                        g_strdup((const char *) sqlite3_column_text(s, 0)));
+    }
+    if (rc != SQLITE_DONE) {
+        read_fail(store, rc, "reading the shadows", error);
+        return NULL;
+    }
+    return g_steal_pointer(&out);
+}
+
+void
+tsdb_shadow_step_free(TsdbShadowStep *st)
+{
+    if (!st) {
+        return;
+    }
+    g_free(st->primary_uuid);
+    g_free(st->from_state);
+    g_free(st->to_state);
+    g_free(st->event);
+    g_free(st->detail);
+    g_free(st);
+}
+
+static char *
+column_dup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+
+    return t ? g_strdup((const char *) t) : NULL;
+}
+
+GPtrArray *
+tsdb_store_shadow_journal(TsdbStore *store, const char *primary_uuid,
+                          guint limit, GError **error)
+{
+    g_autoptr(sqlite3_stmt) s = NULL;
+    g_autoptr(GPtrArray) out =
+        g_ptr_array_new_with_free_func((GDestroyNotify) tsdb_shadow_step_free);
+    g_autofree char *uuid = g_ascii_strdown(primary_uuid, -1);
+    int rc = prepare(store,
+                     "SELECT id, wall_us, primary_uuid, from_state, to_state,"
+                     " event, detail FROM (SELECT * FROM shadow_journal"
+                     " WHERE primary_uuid = ?1 ORDER BY id DESC LIMIT ?2)"
+                     " ORDER BY id",
+                     &s);
+
+    if (rc != SQLITE_OK) {
+        read_fail(store, rc, "reading the shadow journal", error);
+        return NULL;
+    }
+    bind_text_or_null(s, 1, uuid);
+    sqlite3_bind_int64(s, 2, limit ? limit : 1000);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        TsdbShadowStep *st = g_new0(TsdbShadowStep, 1);
+
+        st->id = sqlite3_column_int64(s, 0);
+        st->wall_us = sqlite3_column_int64(s, 1);
+        st->primary_uuid = column_dup(s, 2);
+        st->from_state = column_dup(s, 3);
+        st->to_state = column_dup(s, 4);
+        st->event = column_dup(s, 5);
+        st->detail = column_dup(s, 6);
+        g_ptr_array_add(out, st);
+    }
+    if (rc != SQLITE_DONE) {
+        read_fail(store, rc, "reading the shadow journal", error);
+        return NULL;
+    }
+    return g_steal_pointer(&out);
 }

@@ -66,7 +66,7 @@ typedef enum {
 const char *tsdb_error_code_to_string(TsdbErrorCode code);
 
 /* The schema version this build writes and understands. */
-#define TSDB_SCHEMA_VERSION 2
+#define TSDB_SCHEMA_VERSION 3
 
 /* Width of a downsampled bucket, microseconds (5 minutes). */
 #define TSDB_BUCKET_US (G_GINT64_CONSTANT(300) * G_GINT64_CONSTANT(1000000))
@@ -399,3 +399,45 @@ bool tsdb_store_save_model(TsdbStore *store, const char *name, const char *text,
 /* Returns: (transfer full) the saved text of model @name; NULL with
  * @error unset when there is none, NULL with @error set on failure. */
 char *tsdb_store_load_model(TsdbStore *store, const char *name, GError **error);
+
+/* ------------------------------------------------------------------ */
+/* The shadow journal (schema version 3, docs/store.md)                */
+
+/*
+ * tsdb_store_journal_shadow:
+ * @primary_uuid: the shadow's primary (one shadow per primary)
+ * @state: the state it enters
+ * @body: the shadow's whole record (JSON text, the engine's format)
+ * @from_state, @event, @detail: what happened (nullable)
+ *
+ * In one transaction, replaces the current record of @primary_uuid's
+ * shadow and appends the transition to the journal.
+ */
+bool tsdb_store_journal_shadow(TsdbStore *store, const char *primary_uuid,
+                               const char *state, const char *body,
+                               const char *from_state, const char *event,
+                               const char *detail, int64_t now_us,
+                               GError **error);
+
+/* Returns: (transfer full) the record bodies (char*) of every shadow,
+ * final ones included, by primary UUID; NULL on error. */
+GPtrArray *tsdb_store_shadows(TsdbStore *store, GError **error);
+
+/* One journal row. */
+typedef struct {
+    int64_t id;
+    int64_t wall_us;
+    char *primary_uuid;
+    char *from_state; /* nullable */
+    char *to_state;
+    char *event;  /* nullable */
+    char *detail; /* nullable */
+} TsdbShadowStep;
+
+void tsdb_shadow_step_free(TsdbShadowStep *st);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TsdbShadowStep, tsdb_shadow_step_free)
+
+/* Returns: (transfer full) TsdbShadowStep* of @primary_uuid, oldest first,
+ * the most recent @limit; NULL on error. */
+GPtrArray *tsdb_store_shadow_journal(TsdbStore *store, const char *primary_uuid,
+                                     guint limit, GError **error);

@@ -762,9 +762,9 @@ cmd_guest_host() {
 }
 
 cmd_guest_define() {
-    local name=${1:-} host=${2:-} start=0 wait=0 ip="" mem=128 f disk xml h
+    local name=${1:-} host=${2:-} start=0 wait=0 ip="" mem=128 f disk="" xml h
     if [ -z "$name" ] || [ -z "$host" ]; then
-        die "usage: lab.sh guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB]"
+        die "usage: lab.sh guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--disk PATH]"
     fi
     shift 2
     while [ $# -gt 0 ]; do
@@ -773,6 +773,7 @@ cmd_guest_define() {
         --wait) start=1 wait=1 ;;
         --ip) ip=$2 && shift ;;
         --mem) mem=$2 && shift ;;
+        --disk) disk=$2 && shift ;;
         *) die "guest-define: unknown option $1" ;;
         esac
         shift
@@ -786,9 +787,11 @@ cmd_guest_define() {
     [ -s "$LAB_IMAGES/base.qcow2" ] || die "no guest image (lab.sh up builds it)"
     mkdir -p "$LAB_STATE/guests" "$LAB_DISKS" "$LAB_LOGS/console"
     [ -n "$ip" ] || ip=$(alloc_ip)
-    disk=$LAB_DISKS/$name.qcow2
-    rm -f "$disk"
-    qemu-img create -q -f qcow2 -F qcow2 -b "$LAB_IMAGES/base.qcow2" "$disk"
+    if [ -z "$disk" ]; then
+        disk=$LAB_DISKS/$name.qcow2
+        rm -f "$disk"
+        qemu-img create -q -f qcow2 -F qcow2 -b "$LAB_IMAGES/base.qcow2" "$disk"
+    fi
     printf 'name=%s\nip=%s\nmac=%s\nhost=%s\n' "$name" "$ip" "$(guest_mac "$ip")" \
         "$h" >"$f"
     xml=$LAB_STATE/guests/$name.xml
@@ -896,7 +899,8 @@ usage: lab.sh COMMAND [ARGS]
   exec HOST CMD...           run CMD inside HOST's namespaces
   virsh HOST ARGS...         virsh -c qemu+tcp://ADDR/system ARGS
   start-libvirtd HOST | stop-libvirtd HOST | restart-libvirtd HOST
-  guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB]
+  guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--disk PATH]
+                             (--disk: an existing qcow2 on HOST, kept on undefine)
   guest-wait NAME [TIMEOUT_S] wait until the guest answers HTTP
   guest-undefine NAME        destroy, undefine, delete its disk
   guest-list                 guests with IP, MAC, current host

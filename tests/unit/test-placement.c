@@ -189,6 +189,28 @@ test_reservations(void)
     CU_ASSERT_DOUBLE_EQUAL(c, 0, 1e-12);
 }
 
+/* The operator may ask for a cell: only its hosts are candidates. */
+static void
+test_only_cell(void)
+{
+    PlacementHost h[3];
+    PlacementRequest r = request("web1", "h1", "a");
+    g_autoptr(GError) err = NULL;
+    g_autoptr(PlacementDecision) d = NULL;
+    g_autoptr(PlacementDecision) d2 = NULL;
+
+    fleet(h);
+    r.only_cell = "a";
+    d = placement_decide(h, 3, &r, PLACEMENT_CELL_PREFERRED, NULL, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_STRING_EQUAL(chosen(d), "h2");
+    CU_ASSERT_PTR_NOT_NULL(strstr(cand(d, "h3")->reason, "requested cell a"));
+    r.only_cell = "nowhere";
+    d2 = placement_decide(h, 3, &r, PLACEMENT_CELL_PREFERRED, NULL, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d2);
+    CU_ASSERT_EQUAL(d2->chosen, -1);
+}
+
 static void
 test_bad_input(void)
 {
@@ -225,6 +247,7 @@ static const CutestCase cases[] = {
     {"anti-affinity and reachability", test_anti_affinity_and_reachability},
     {"memory and I/O", test_memory_and_io},
     {"reservations", test_reservations},
+    {"operator's cell", test_only_cell},
     {"bad input", test_bad_input},
 };
 

@@ -1172,6 +1172,8 @@ test_risk_records(void)
     CU_ASSERT(sqlite3_exec(db,
                            "DROP VIEW predictions_v; DROP TABLE predictions;"
                            " DROP TABLE incidents; DROP TABLE models;"
+                           " DROP VIEW shadow_journal_v;"
+                           " DROP TABLE shadow_journal; DROP TABLE shadows;"
                            " UPDATE meta SET value = '1' WHERE key ="
                            " 'schema_version'; PRAGMA journal_mode = DELETE",
                            NULL, NULL, NULL) == SQLITE_OK);
@@ -1181,6 +1183,60 @@ test_risk_records(void)
     CU_ASSERT_EQUAL(tsdb_store_count_dom_samples(st, NULL), 1);
     CU_ASSERT_EQUAL(tsdb_store_count_incidents(st, uuid_of(0), 0, T0 * 2, &err),
                     0);
+}
+
+/* The shadow journal: the current record per primary, every transition
+ * kept in order, both written in one transaction and kept across a
+ * reopen. */
+static void
+test_shadow_journal(void)
+{
+    g_autofree char *path = tmp_path("shadows.db");
+    g_autoptr(GError) err = NULL;
+    g_autoptr(TsdbStore) st = tsdb_store_open(path, &err);
+    g_autoptr(GPtrArray) recs = NULL;
+    g_autoptr(GPtrArray) steps = NULL;
+    const TsdbShadowStep *sp;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_TRUE(tsdb_store_journal_shadow(st, "AAAA-1", "staging",
+                                             "{\"s\":1}", NULL, "create",
+                                             "operator", T0, &err));
+    CU_ASSERT_TRUE(tsdb_store_journal_shadow(st, "aaaa-1", "warm", "{\"s\":2}",
+                                             "staging", "staged-warm", NULL,
+                                             T0 + 1, &err));
+    CU_ASSERT_TRUE(tsdb_store_journal_shadow(
+        st, "bbbb-2", "staging", "{}", NULL, "create", NULL, T0 + 2, &err));
+    CU_ASSERT_FALSE(tsdb_store_journal_shadow(st, NULL, "warm", "{}", NULL,
+                                              NULL, NULL, T0, &err));
+    CU_ASSERT_PTR_NOT_NULL(err);
+    g_clear_error(&err);
+
+    g_clear_pointer(&st, tsdb_store_close);
+    st = tsdb_store_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    recs = tsdb_store_shadows(st, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(recs);
+    CU_ASSERT_EQUAL_FATAL(recs->len, 2);
+    CU_ASSERT_STRING_EQUAL(recs->pdata[0], "{\"s\":2}");
+    steps = tsdb_store_shadow_journal(st, "AAAA-1", 10, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(steps);
+    CU_ASSERT_EQUAL_FATAL(steps->len, 2);
+    sp = steps->pdata[0];
+    CU_ASSERT_STRING_EQUAL(sp->to_state, "staging");
+    CU_ASSERT_PTR_NULL(sp->from_state);
+    CU_ASSERT_STRING_EQUAL(sp->detail, "operator");
+    sp = steps->pdata[1];
+    CU_ASSERT_STRING_EQUAL(sp->from_state, "staging");
+    CU_ASSERT_STRING_EQUAL(sp->to_state, "warm");
+    CU_ASSERT_STRING_EQUAL(sp->event, "staged-warm");
+    CU_ASSERT_EQUAL(sp->wall_us, T0 + 1);
+    g_clear_pointer(&steps, g_ptr_array_unref);
+    /* The most recent @limit, oldest first. */
+    steps = tsdb_store_shadow_journal(st, "aaaa-1", 1, &err);
+    CU_ASSERT_EQUAL_FATAL(steps->len, 1);
+    CU_ASSERT_STRING_EQUAL(((TsdbShadowStep *) steps->pdata[0])->to_state,
+                           "warm");
 }
 
 static void
@@ -1573,6 +1629,7 @@ static const CutestCase cases[] = {
     {"reopen persists", test_reopen},
     {"schema too new", test_schema_too_new},
     {"risk records", test_risk_records},
+    {"shadow journal", test_shadow_journal},
     {"foreign and garbage files", test_foreign_and_garbage},
     {"disk full (max_page_count)", test_disk_full},
     {"busy", test_busy},

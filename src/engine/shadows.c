@@ -1,0 +1,1439 @@
+/*
+ * engine/shadows.c: the shadow manager (see shadows.h and
+ * docs/architecture.md, "Shadows").
+ */
+#include "engine/shadows.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "model/json.h"
+#include "shadow/fsm.h"
+#include "sys/shadowops.h"
+#include "util/autoptr.h"
+#include "util/clock.h"
+
+/* clang-format off */
+G_DEFINE_QUARK(umbra-shadow-manager-error-quark, shadow_manager_error)
+/* clang-format on */
+
+#define UPKEEP_EVERY_S 10                     /* idle checks, retries */
+#define AUDIT_EVERY_US (300 * G_USEC_PER_SEC) /* reconcile again */
+#define FIRST_AUDIT_US (3 * G_USEC_PER_SEC)   /* after start */
+#define JOURNAL_LIMIT 200
+#define KA_INTERVAL 5
+#define KA_COUNT 3
+
+/* One staged disk. */
+typedef struct {
+    char *target;  /* "vda" */
+    char *format;  /* the frozen file's format */
+    char *frozen;  /* on the primary's host: the staged (read-only) file */
+    char *overlay; /* on the primary's host: what the primary writes now */
+    char *base;    /* on the shadow's host: the staged copy */
+    char *path;    /* on the shadow's host: the shadow's own overlay */
+    uint64_t bytes;
+} ShadowDisk;
+
+typedef struct {
+    char *primary_uuid;
+    char *primary_name;
+    char *primary_host; /* where it ran when staged */
+    char *name;         /* the shadow domain: PRIMARY~shadow */
+    char *host;         /* the shadow's host */
+    char *cell;         /* its cell */
+    char *mode;         /* "warm" or "cold" */
+    char *origin;       /* "operator" or "risk" */
+    char *placement;    /* why that host (one line) */
+    char *error;        /* the last failure (nullable) */
+    char *note;         /* the last remark (nullable) */
+    int64_t tag;        /* wall us when staging began; names the overlays */
+    double cpus;        /* reserved */
+    double mem_kib;     /* reserved */
+    uint64_t bytes;     /* staged bytes */
+    double stage_s;     /* staging took */
+    bool restage;       /* stage again once retired */
+    ShadowFsm fsm;
+    GPtrArray *disks; /* ShadowDisk* */
+    /* Not persisted: */
+    bool busy;            /* a job runs on it */
+    GCancellable *cancel; /* that job's */
+} Shadow;
+
+/* What outlives the manager for jobs finishing after it. */
+typedef struct {
+    gatomicrefcount ref;
+    ShadowManager *sm; /* NULL once freed */
+} ManagerRef;
+
+struct ShadowManager {
+    const UmbraConfig *cfg;
+    const SysVirtOps *ops;
+    Monitor *m;
+    Predictor *pred;
+    TsdbStore *store;
+    GHashTable *shadows; /* primary UUID -> Shadow* */
+    PlacementLedger *ledger;
+    ManagerRef *self;
+    guint timer;
+    int64_t next_audit; /* wall us */
+    bool auditing;      /* a reconcile job runs */
+};
+
+/* ------------------------------------------------------------------ */
+/* Records                                                             */
+
+static void
+shadow_disk_free(gpointer p)
+{
+    ShadowDisk *d = p;
+
+    g_free(d->target);
+    g_free(d->format);
+    g_free(d->frozen);
+    g_free(d->overlay);
+    g_free(d->base);
+    g_free(d->path);
+    g_free(d);
+}
+
+static void
+shadow_free(gpointer p)
+{
+    Shadow *sh = p;
+
+    if (!sh) {
+        return;
+    }
+    g_free(sh->primary_uuid);
+    g_free(sh->primary_name);
+    g_free(sh->primary_host);
+    g_free(sh->name);
+    g_free(sh->host);
+    g_free(sh->cell);
+    g_free(sh->mode);
+    g_free(sh->origin);
+    g_free(sh->placement);
+    g_free(sh->error);
+    g_free(sh->note);
+    g_ptr_array_unref(sh->disks);
+    g_clear_object(&sh->cancel);
+    g_free(sh);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Shadow, shadow_free)
+
+static Shadow *
+shadow_new(void)
+{
+    Shadow *sh = g_new0(Shadow, 1);
+
+    sh->disks = g_ptr_array_new_with_free_func(shadow_disk_free);
+    return sh;
+}
+
+static void
+jstr(json_object *o, const char *k, const char *v)
+{
+    json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+static json_object *
+shadow_to_json(const Shadow *sh, bool runtime)
+{
+    json_object *o = json_object_new_object();
+    json_object *da = json_object_new_array();
+
+    jstr(o, "domain", sh->primary_name);
+    jstr(o, "uuid", sh->primary_uuid);
+    jstr(o, "primary_host", sh->primary_host);
+    jstr(o, "name", sh->name);
+    jstr(o, "host", sh->host);
+    jstr(o, "cell", sh->cell);
+    jstr(o, "state", shadow_state_to_string(sh->fsm.state));
+    jstr(o, "before_active", shadow_state_to_string(sh->fsm.before_active));
+    jstr(o, "mode", sh->mode);
+    jstr(o, "origin", sh->origin);
+    jstr(o, "placement", sh->placement);
+    jstr(o, "error", sh->error);
+    jstr(o, "note", sh->note);
+    json_object_object_add(o, "tag", json_object_new_int64(sh->tag));
+    json_object_object_add(o, "since", json_object_new_int64(sh->fsm.since));
+    json_object_object_add(o, "created",
+                           json_object_new_int64(sh->fsm.created));
+    json_object_object_add(o, "last_used",
+                           json_object_new_int64(sh->fsm.last_used));
+    json_object_object_add(o, "cpus", model_json_double(sh->cpus));
+    json_object_object_add(o, "mem_kib", model_json_double(sh->mem_kib));
+    json_object_object_add(o, "bytes",
+                           json_object_new_int64((int64_t) sh->bytes));
+    json_object_object_add(o, "stage_seconds", model_json_double(sh->stage_s));
+    json_object_object_add(o, "restage", json_object_new_boolean(sh->restage));
+    for (guint i = 0; i < sh->disks->len; i++) {
+        const ShadowDisk *d = sh->disks->pdata[i];
+        json_object *dj = json_object_new_object();
+
+        jstr(dj, "target", d->target);
+        jstr(dj, "format", d->format);
+        jstr(dj, "frozen", d->frozen);
+        jstr(dj, "overlay", d->overlay);
+        jstr(dj, "base", d->base);
+        jstr(dj, "path", d->path);
+        json_object_object_add(dj, "bytes",
+                               json_object_new_int64((int64_t) d->bytes));
+        json_object_array_add(da, dj);
+    }
+    json_object_object_add(o, "disks", da);
+    if (runtime) {
+        json_object_object_add(o, "busy", json_object_new_boolean(sh->busy));
+    }
+    return o;
+}
+
+static char *
+gstr(json_object *o, const char *k)
+{
+    return g_strdup(model_json_get_string(o, k));
+}
+
+static Shadow *
+shadow_from_json(json_object *o)
+{
+    g_autoptr(Shadow) sh = shadow_new();
+    json_object *da = NULL;
+    int st;
+
+    sh->primary_uuid = gstr(o, "uuid");
+    sh->primary_name = gstr(o, "domain");
+    sh->primary_host = gstr(o, "primary_host");
+    sh->name = gstr(o, "name");
+    sh->host = gstr(o, "host");
+    sh->cell = gstr(o, "cell");
+    sh->mode = gstr(o, "mode");
+    sh->origin = gstr(o, "origin");
+    sh->placement = gstr(o, "placement");
+    sh->error = gstr(o, "error");
+    sh->note = gstr(o, "note");
+    sh->tag = model_json_get_int(o, "tag", 0);
+    st = shadow_state_from_string(model_json_get_string(o, "state"));
+    if (!sh->primary_uuid || !sh->name || !sh->host || st < 0) {
+        return NULL;
+    }
+    sh->fsm.state = (ShadowState) st;
+    st = shadow_state_from_string(model_json_get_string(o, "before_active"));
+    sh->fsm.before_active = st >= 0 ? (ShadowState) st : SHADOW_STATE_WARM;
+    sh->fsm.since = model_json_get_int(o, "since", 0);
+    sh->fsm.created = model_json_get_int(o, "created", 0);
+    sh->fsm.last_used = model_json_get_int(o, "last_used", 0);
+    sh->cpus = model_json_get_double(o, "cpus");
+    sh->mem_kib = model_json_get_double(o, "mem_kib");
+    sh->bytes = (uint64_t) model_json_get_int(o, "bytes", 0);
+    sh->stage_s = model_json_get_double(o, "stage_seconds");
+    if (json_object_object_get_ex(o, "restage", &da)) {
+        sh->restage = json_object_get_boolean(da);
+    }
+    da = NULL;
+    if (json_object_object_get_ex(o, "disks", &da) &&
+        json_object_is_type(da, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(da); i++) {
+            json_object *dj = json_object_array_get_idx(da, i);
+            ShadowDisk *d = g_new0(ShadowDisk, 1);
+
+            d->target = gstr(dj, "target");
+            d->format = gstr(dj, "format");
+            d->frozen = gstr(dj, "frozen");
+            d->overlay = gstr(dj, "overlay");
+            d->base = gstr(dj, "base");
+            d->path = gstr(dj, "path");
+            d->bytes = (uint64_t) model_json_get_int(dj, "bytes", 0);
+            if (!d->target) {
+                shadow_disk_free(d);
+                continue;
+            }
+            g_ptr_array_add(sh->disks, d);
+        }
+    }
+    return g_steal_pointer(&sh);
+}
+
+/* A deep copy for a job's thread. */
+static Shadow *
+shadow_copy(const Shadow *sh)
+{
+    g_autoptr(json_object) o = shadow_to_json(sh, false);
+
+    return shadow_from_json(o);
+}
+
+/* The volume names of a disk in the target's pool. */
+static char *
+base_vol_name(const Shadow *sh, const char *target)
+{
+    return g_strdup_printf("%s.%s.base.qcow2", sh->name, target);
+}
+
+static char *
+shadow_vol_name(const Shadow *sh, const char *target)
+{
+    return g_strdup_printf("%s.%s.qcow2", sh->name, target);
+}
+
+/* ------------------------------------------------------------------ */
+/* Journal                                                             */
+
+/* Journals @sh's current state (reached from @from by @event). */
+static void
+journal(ShadowManager *sm, Shadow *sh, const char *from, const char *event,
+        const char *detail)
+{
+    g_autoptr(json_object) o = shadow_to_json(sh, false);
+    g_autoptr(GError) err = NULL;
+    const char *to = shadow_state_to_string(sh->fsm.state);
+    g_autofree char *what = g_strdup_printf(
+        "%s%s%s%s%s", sh->name, sh->host ? " on " : "",
+        sh->host ? sh->host : "", detail ? ": " : "", detail ? detail : "");
+    g_autofree char *type = g_strdup_printf("shadow-%s", to);
+
+    if (sm->store &&
+        !tsdb_store_journal_shadow(
+            sm->store, sh->primary_uuid, to,
+            json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), from,
+            event, detail, util_clock_wall(), &err)) {
+        g_warning("shadow journal of %s not stored: %s", sh->name,
+                  err->message);
+    }
+    g_message("shadow %s: %s -> %s (%s)%s%s", sh->name, from ? from : "-", to,
+              event ? event : "-", detail ? ": " : "", detail ? detail : "");
+    monitor_post_event(sm->m, umbra_event_new(EVENT_SOURCE_DAEMON, sh->host,
+                                              sh->primary_name,
+                                              sh->primary_uuid, type, what));
+}
+
+/* Moves @sh by @ev and journals it.  Returns: whether @ev was allowed. */
+static bool
+step(ShadowManager *sm, Shadow *sh, ShadowEvent ev, const char *detail)
+{
+    ShadowState from = sh->fsm.state;
+
+    if (!shadow_fsm_step(&sh->fsm, ev, util_clock_wall())) {
+        g_warning("shadow %s: event %s refused in state %s", sh->name,
+                  shadow_event_to_string(ev), shadow_state_to_string(from));
+        return false;
+    }
+    journal(sm, sh, shadow_state_to_string(from), shadow_event_to_string(ev),
+            detail);
+    if (shadow_state_is_final(sh->fsm.state)) {
+        placement_ledger_release(sm->ledger, sh->primary_name);
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Jobs                                                                */
+
+typedef enum {
+    JOB_STAGE,
+    JOB_RETIRE,
+    JOB_AUDIT,
+} JobKind;
+
+typedef struct {
+    char *name;
+    char *uri;
+} JobHost;
+
+typedef struct {
+    JobKind kind;
+    ManagerRef *ref;
+    const SysVirtOps *ops;
+    Shadow *sh;    /* a copy (STAGE, RETIRE) */
+    char *src_uri; /* the primary's host now (nullable) */
+    char *dst_uri; /* the shadow's host */
+    char *pool;
+    char *pool_path;
+    int64_t warm_boot_s;
+    GCancellable *cancel;
+    /* Results */
+    bool ok;
+    GError *error;
+    GString *notes; /* what was noticed on the way */
+    double seconds;
+    /* AUDIT */
+    GPtrArray *hosts;      /* JobHost* */
+    GPtrArray *records;    /* Shadow* copies (non-final) */
+    GHashTable *seen;      /* primary UUID -> libvirt state of its shadow
+                            * ("" when its host was reached and had none) */
+    GHashTable *unreached; /* host names not reached */
+    guint orphans;
+} Job;
+
+static void
+job_host_free(gpointer p)
+{
+    JobHost *h = p;
+
+    g_free(h->name);
+    g_free(h->uri);
+    g_free(h);
+}
+
+static void
+manager_ref_unref(ManagerRef *r)
+{
+    if (g_atomic_ref_count_dec(&r->ref)) {
+        g_free(r);
+    }
+}
+
+static void
+job_free(gpointer p)
+{
+    Job *j = p;
+
+    manager_ref_unref(j->ref);
+    if (j->sh) {
+        shadow_free(j->sh);
+    }
+    g_free(j->src_uri);
+    g_free(j->dst_uri);
+    g_free(j->pool);
+    g_free(j->pool_path);
+    g_clear_object(&j->cancel);
+    g_clear_error(&j->error);
+    if (j->notes) {
+        g_string_free(j->notes, TRUE);
+    }
+    if (j->hosts) {
+        g_ptr_array_unref(j->hosts);
+    }
+    if (j->records) {
+        g_ptr_array_unref(j->records);
+    }
+    if (j->seen) {
+        g_hash_table_unref(j->seen);
+    }
+    if (j->unreached) {
+        g_hash_table_unref(j->unreached);
+    }
+    g_free(j);
+}
+
+G_GNUC_PRINTF(2, 3)
+static void
+note(Job *j, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (j->notes->len) {
+        g_string_append(j->notes, "; ");
+    }
+    va_start(ap, fmt);
+    g_string_append_vprintf(j->notes, fmt, ap);
+    va_end(ap);
+}
+
+static SysVirtConn *
+job_open(Job *j, const char *uri, GError **error)
+{
+    return uri ? j->ops->open(uri, KA_INTERVAL, KA_COUNT, error) : NULL;
+}
+
+/*
+ * Undoes a staging of @sh, whatever got done: the shadow domain and its
+ * volumes on @dst, and the primary's overlays on @src (folded back).
+ * @src may be NULL (the primary's host is unknown or down): its
+ * overlays then stay, which is harmless, and a note says so.
+ */
+static bool
+undo_staging(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
+{
+    Shadow *sh = j->sh;
+    g_autofree char *tag = g_strdup_printf("%" G_GINT64_FORMAT, sh->tag);
+    g_autoptr(GHashTable) targets =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GError) err = NULL;
+    GHashTableIter it;
+    gpointer k, v;
+    bool ok = true;
+
+    for (guint i = 0; i < sh->disks->len; i++) {
+        const ShadowDisk *d = sh->disks->pdata[i];
+
+        g_hash_table_replace(targets, g_strdup(d->target),
+                             g_strdup(d->overlay));
+    }
+    if (src) {
+        /* The disks that write to an overlay of this staging, even if
+         * the record never learnt of them (umbrad died meanwhile). */
+        g_autofree char *xml =
+            sys_shadow_domain_xml(src, sh->primary_uuid, false, NULL);
+        g_autoptr(GPtrArray) disks = xml ? sys_domxml_disks(xml, NULL) : NULL;
+        g_autofree char *mark = g_strdup_printf(".umbra-%s.", tag);
+
+        for (guint i = 0; disks && i < disks->len; i++) {
+            const SysDomDisk *d = disks->pdata[i];
+
+            if (strstr(d->path, mark)) {
+                g_hash_table_replace(targets, g_strdup(d->target),
+                                     g_strdup(d->path));
+            } else if (!g_hash_table_contains(targets, d->target)) {
+                g_hash_table_replace(targets, g_strdup(d->target), NULL);
+            }
+        }
+    }
+    if (!sys_shadow_remove_domain(dst, sh->name, error)) {
+        return false;
+    }
+    g_hash_table_iter_init(&it, targets);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        g_autofree char *bv = base_vol_name(sh, k);
+        g_autofree char *svn = shadow_vol_name(sh, k);
+
+        if (!sys_shadow_delete_pool_volume(dst, j->pool, svn, error) ||
+            !sys_shadow_delete_pool_volume(dst, j->pool, bv, error)) {
+            return false;
+        }
+        if (!v) {
+            continue;
+        }
+        if (!src) {
+            note(j, "%s of %s still writes to %s (its host is not reachable)",
+                 (char *) k, sh->primary_name, (char *) v);
+            continue;
+        }
+        if (!sys_shadow_fold(src, sh->primary_uuid, k, v, &err)) {
+            /* The primary keeps running on the overlay: note, go on. */
+            note(j, "%s of %s not folded back: %s", (char *) k,
+                 sh->primary_name, err->message);
+            g_clear_error(&err);
+            ok = false;
+        }
+    }
+    (void) ok;
+    return true;
+}
+
+/* Sleeps @seconds unless cancelled.  Returns: false when cancelled. */
+static bool
+wait_cancellable(GCancellable *c, int64_t seconds, GError **error)
+{
+    int64_t end = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
+
+    while (g_get_monotonic_time() < end) {
+        if (g_cancellable_set_error_if_cancelled(c, error)) {
+            return false;
+        }
+        g_usleep(100 * 1000);
+    }
+    return true;
+}
+
+static bool
+stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
+{
+    Shadow *sh = j->sh;
+    g_autofree char *tag = g_strdup_printf("%" G_GINT64_FORMAT, sh->tag);
+    g_autofree char *xml = NULL;
+    g_autofree char *sxml = NULL;
+    g_autoptr(GPtrArray) frozen = NULL;
+    g_autoptr(GHashTable) paths = g_hash_table_new(g_str_hash, g_str_equal);
+    SysShadowSpec spec = {0};
+    bool warm = g_strcmp0(sh->mode, "warm") == 0;
+
+    xml = sys_shadow_domain_xml(src, sh->primary_uuid, true, error);
+    if (!xml || !sys_shadow_pool_ensure(dst, j->pool, j->pool_path, error)) {
+        return false;
+    }
+    if (g_cancellable_set_error_if_cancelled(j->cancel, error)) {
+        return false;
+    }
+    frozen = sys_shadow_freeze(src, sh->primary_uuid, tag, error);
+    if (!frozen) {
+        return false;
+    }
+    g_ptr_array_set_size(sh->disks, 0);
+    for (guint i = 0; i < frozen->len; i++) {
+        const SysFrozenDisk *f = frozen->pdata[i];
+        ShadowDisk *d = g_new0(ShadowDisk, 1);
+
+        d->target = g_strdup(f->target);
+        d->format = g_strdup(f->format);
+        d->frozen = g_strdup(f->frozen);
+        d->overlay = g_strdup(f->overlay);
+        g_ptr_array_add(sh->disks, d);
+    }
+    /* Disks in the domain's order: the boot disk, the critical one,
+     * first. */
+    for (guint i = 0; i < sh->disks->len; i++) {
+        ShadowDisk *d = sh->disks->pdata[i];
+        g_autofree char *bv = base_vol_name(sh, d->target);
+        g_autofree char *svn = shadow_vol_name(sh, d->target);
+
+        if (!sys_shadow_copy_volume(src, d->frozen, dst, j->pool, bv, j->cancel,
+                                    &d->base, &d->bytes, error)) {
+            return false;
+        }
+        sh->bytes += d->bytes;
+        d->path =
+            sys_shadow_overlay(dst, j->pool, svn, d->base, d->format, error);
+        if (!d->path) {
+            return false;
+        }
+        g_hash_table_insert(paths, d->target, d->path);
+    }
+    spec.name = sh->name;
+    spec.meta.primary_uuid = sh->primary_uuid;
+    spec.meta.primary_name = sh->primary_name;
+    spec.meta.primary_host = sh->primary_host;
+    spec.meta.created_us = sh->tag;
+    spec.disk_paths = paths;
+    spec.link_down = true;
+    sxml = sys_domxml_make_shadow(xml, &spec, error);
+    if (!sxml || !sys_shadow_define(dst, sxml, warm, error)) {
+        return false;
+    }
+    if (warm) {
+        /* Booted, then paused: it holds its memory, uses no CPU. */
+        if (!wait_cancellable(j->cancel, j->warm_boot_s, error) ||
+            !sys_shadow_suspend(dst, sh->name, error)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+job_stage_thread(Job *j)
+{
+    g_autoptr(GError) err = NULL;
+    SysVirtConn *src = job_open(j, j->src_uri, &err);
+    SysVirtConn *dst = src ? job_open(j, j->dst_uri, &err) : NULL;
+    int64_t t0 = g_get_monotonic_time();
+
+    if (!src) {
+        g_prefix_error(&err, "the primary's host: ");
+    } else if (!dst) {
+        g_prefix_error(&err, "the shadow's host %s: ", j->sh->host);
+    } else if (stage(j, src, dst, &err)) {
+        j->ok = true;
+    } else {
+        g_autoptr(GError) uerr = NULL;
+
+        if (!undo_staging(j, src, dst, &uerr)) {
+            note(j, "undo incomplete: %s", uerr->message);
+        }
+    }
+    j->seconds = (double) (g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+    if (!j->ok) {
+        j->error = g_steal_pointer(&err);
+    }
+    j->ops->close(src);
+    j->ops->close(dst);
+}
+
+static void
+job_retire_thread(Job *j)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GError) serr = NULL;
+    SysVirtConn *src = job_open(j, j->src_uri, &serr);
+    SysVirtConn *dst = job_open(j, j->dst_uri, &err);
+
+    if (!dst) {
+        g_prefix_error(&err, "the shadow's host %s: ", j->sh->host);
+    } else {
+        if (j->src_uri && !src) {
+            note(j, "the primary's host: %s", serr->message);
+        }
+        j->ok = undo_staging(j, src, dst, &err);
+    }
+    if (!j->ok) {
+        j->error = g_steal_pointer(&err);
+    }
+    j->ops->close(src);
+    j->ops->close(dst);
+}
+
+/* Whether a non-final record owns @d on @host. */
+static const Shadow *
+owner_of(Job *j, const char *host, const SysShadowDomain *d)
+{
+    for (guint i = 0; i < j->records->len; i++) {
+        const Shadow *sh = j->records->pdata[i];
+
+        if (g_strcmp0(sh->host, host) == 0 &&
+            g_strcmp0(sh->name, d->name) == 0 &&
+            g_ascii_strcasecmp(sh->primary_uuid, d->meta.primary_uuid) == 0) {
+            return sh;
+        }
+    }
+    return NULL;
+}
+
+/* Removes an orphan shadow domain and the volumes its disks use. */
+static void
+remove_orphan(Job *j, SysVirtConn *c, const char *host,
+              const SysShadowDomain *d)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *xml = sys_shadow_domain_xml(c, d->name, false, &err);
+    g_autoptr(GPtrArray) disks = xml ? sys_domxml_disks(xml, NULL) : NULL;
+
+    if (!sys_shadow_remove_domain(c, d->name, &err)) {
+        note(j, "orphan %s on %s not removed: %s", d->name, host, err->message);
+        return;
+    }
+    for (guint i = 0; disks && i < disks->len; i++) {
+        const SysDomDisk *dd = disks->pdata[i];
+        g_autofree char *base = NULL;
+
+        /* POOL/NAME.vda.qcow2 over POOL/NAME.vda.base.qcow2 */
+        if (g_str_has_suffix(dd->path, ".qcow2") && strstr(dd->path, d->name)) {
+            base = g_strdup_printf("%.*s.base.qcow2",
+                                   (int) strlen(dd->path) - 6, dd->path);
+            sys_shadow_delete_volume(c, dd->path, NULL);
+            sys_shadow_delete_volume(c, base, NULL);
+        }
+    }
+    j->orphans++;
+    note(j, "removed orphan %s on %s (primary %s)", d->name, host,
+         d->meta.primary_name);
+}
+
+static void
+job_audit_thread(Job *j)
+{
+    for (guint i = 0; i < j->hosts->len; i++) {
+        const JobHost *h = j->hosts->pdata[i];
+        g_autoptr(GError) err = NULL;
+        SysVirtConn *c = job_open(j, h->uri, &err);
+        g_autoptr(GPtrArray) list = c ? sys_shadow_list(c, &err) : NULL;
+
+        if (!list) {
+            g_hash_table_add(j->unreached, g_strdup(h->name));
+            j->ops->close(c);
+            continue;
+        }
+        for (guint k = 0; k < list->len; k++) {
+            const SysShadowDomain *d = list->pdata[k];
+            const Shadow *sh = owner_of(j, h->name, d);
+
+            if (sh) {
+                g_hash_table_replace(j->seen, g_strdup(sh->primary_uuid),
+                                     g_strdup(d->state));
+            } else {
+                remove_orphan(j, c, h->name, d);
+            }
+        }
+        j->ops->close(c);
+    }
+    j->ok = true;
+}
+
+static void
+job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    Job *j = data;
+
+    switch (j->kind) {
+    case JOB_STAGE:
+        job_stage_thread(j);
+        break;
+    case JOB_RETIRE:
+        job_retire_thread(j);
+        break;
+    case JOB_AUDIT:
+        job_audit_thread(j);
+        break;
+    }
+    g_task_return_boolean(task, TRUE);
+}
+
+static void job_done(GObject *source, GAsyncResult *res, gpointer data);
+
+static Job *
+job_new(ShadowManager *sm, JobKind kind)
+{
+    Job *j = g_new0(Job, 1);
+
+    j->kind = kind;
+    j->ref = sm->self;
+    g_atomic_ref_count_inc(&sm->self->ref);
+    j->ops = sm->ops;
+    j->pool = g_strdup(sm->cfg->shadow_pool);
+    j->pool_path = g_strdup(sm->cfg->shadow_pool_path);
+    j->warm_boot_s = sm->cfg->shadow_warm_boot_s;
+    j->notes = g_string_new(NULL);
+    return j;
+}
+
+static void
+job_run(Job *j)
+{
+    GTask *task = g_task_new(NULL, NULL, job_done, j);
+
+    g_task_run_in_thread(task, job_thread);
+    g_object_unref(task);
+}
+
+/* Returns: (transfer none) the URI of host @name, or NULL. */
+static const char *
+host_uri(ShadowManager *sm, const char *name)
+{
+    for (guint i = 0; name && i < sm->cfg->hosts->len; i++) {
+        const ConfigHost *h = sm->cfg->hosts->pdata[i];
+
+        if (strcmp(h->name, name) == 0) {
+            return h->uri;
+        }
+    }
+    return NULL;
+}
+
+/* Where @sh's primary runs now (its host name), or NULL. */
+static char *
+primary_host_now(ShadowManager *sm, const Shadow *sh)
+{
+    g_autoptr(DomSample) s = monitor_find_domain(sm->m, sh->primary_uuid, NULL);
+
+    return s && s->host ? g_strdup(s->host) : NULL;
+}
+
+static void
+start_job(ShadowManager *sm, Shadow *sh, JobKind kind)
+{
+    Job *j = job_new(sm, kind);
+    g_autofree char *ph = primary_host_now(sm, sh);
+
+    j->sh = shadow_copy(sh);
+    j->src_uri = g_strdup(host_uri(sm, ph ? ph : sh->primary_host));
+    j->dst_uri = g_strdup(host_uri(sm, sh->host));
+    g_clear_object(&sh->cancel);
+    sh->cancel = g_cancellable_new();
+    j->cancel = g_object_ref(sh->cancel);
+    sh->busy = true;
+    job_run(j);
+}
+
+static void start_staging(ShadowManager *sm, Shadow *sh, const char *why);
+
+/* The record after its retirement: a new staging when asked for. */
+static void
+retired(ShadowManager *sm, Shadow *sh)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *uuid = NULL;
+    g_autofree char *cell = NULL;
+    g_autofree char *mode = NULL;
+    g_autofree char *origin = NULL;
+    json_object *o;
+
+    if (!sh->restage) {
+        return;
+    }
+    uuid = g_strdup(sh->primary_uuid);
+    mode = g_strdup(sh->mode);
+    origin = g_strdup(sh->origin);
+    o = shadow_manager_create(sm, uuid, NULL, mode, &err);
+    if (!o) {
+        g_warning("shadow of %s not staged again: %s", uuid, err->message);
+        return;
+    }
+    json_object_put(o);
+    sh = g_hash_table_lookup(sm->shadows, uuid);
+    if (sh) {
+        g_free(sh->origin);
+        sh->origin = g_steal_pointer(&origin);
+    }
+}
+
+static void
+stage_done(ShadowManager *sm, Shadow *sh, Job *j)
+{
+    g_autofree char *detail = NULL;
+
+    g_ptr_array_unref(sh->disks);
+    sh->disks = g_ptr_array_ref(j->sh->disks);
+    g_clear_pointer(&sh->note, g_free);
+    if (j->notes->len) {
+        sh->note = g_strdup(j->notes->str);
+    }
+    if (j->ok) {
+        sh->bytes = j->sh->bytes;
+        sh->stage_s = j->seconds;
+        g_clear_pointer(&sh->error, g_free);
+        detail = g_strdup_printf(
+            "%u disk(s), %.1f MiB copied in %.1f s", sh->disks->len,
+            (double) sh->bytes / (1024.0 * 1024.0), j->seconds);
+        step(sm, sh,
+             g_strcmp0(sh->mode, "warm") == 0 ? SHADOW_EVENT_STAGED_WARM
+                                              : SHADOW_EVENT_STAGED_COLD,
+             detail);
+        return;
+    }
+    g_free(sh->error);
+    sh->error = g_strdup(j->error ? j->error->message : "unknown error");
+    step(sm, sh, SHADOW_EVENT_STAGE_FAILED, sh->error);
+    /* The job undid its work: nothing is left. */
+    step(sm, sh, SHADOW_EVENT_CLEANED, sh->note);
+}
+
+static void
+retire_done(ShadowManager *sm, Shadow *sh, Job *j)
+{
+    g_clear_pointer(&sh->note, g_free);
+    if (j->notes->len) {
+        sh->note = g_strdup(j->notes->str);
+    }
+    if (!j->ok) {
+        /* Stays RETIRING; the upkeep tries again. */
+        g_free(sh->error);
+        sh->error = g_strdup(j->error ? j->error->message : "unknown error");
+        g_warning("shadow %s not cleaned yet: %s", sh->name, sh->error);
+        return;
+    }
+    step(sm, sh, SHADOW_EVENT_CLEANED, sh->note);
+    retired(sm, sh);
+}
+
+static void audit_done(ShadowManager *sm, Job *j);
+
+static void
+job_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Job *j = data;
+    ShadowManager *sm = j->ref->sm;
+    Shadow *sh = NULL;
+
+    if (!sm) {
+        job_free(j);
+        return;
+    }
+    if (j->kind == JOB_AUDIT) {
+        audit_done(sm, j);
+        job_free(j);
+        return;
+    }
+    sh = g_hash_table_lookup(sm->shadows, j->sh->primary_uuid);
+    if (!sh || sh->tag != j->sh->tag) {
+        job_free(j);
+        return;
+    }
+    sh->busy = false;
+    if (j->kind == JOB_STAGE) {
+        stage_done(sm, sh, j);
+    } else {
+        retire_done(sm, sh, j);
+    }
+    job_free(j);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reconciliation                                                      */
+
+static void
+start_audit(ShadowManager *sm)
+{
+    Job *j;
+    GHashTableIter it;
+    gpointer v;
+
+    if (sm->auditing) {
+        return;
+    }
+    j = job_new(sm, JOB_AUDIT);
+    j->hosts = g_ptr_array_new_with_free_func(job_host_free);
+    j->records = g_ptr_array_new_with_free_func(shadow_free);
+    j->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    j->unreached = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < sm->cfg->hosts->len; i++) {
+        const ConfigHost *h = sm->cfg->hosts->pdata[i];
+        JobHost *jh = g_new0(JobHost, 1);
+
+        jh->name = g_strdup(h->name);
+        jh->uri = g_strdup(h->uri);
+        g_ptr_array_add(j->hosts, jh);
+    }
+    g_hash_table_iter_init(&it, sm->shadows);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const Shadow *sh = v;
+
+        /* Busy ones too, so that what their jobs make is not an orphan. */
+        if (!shadow_state_is_final(sh->fsm.state)) {
+            g_ptr_array_add(j->records, shadow_copy(sh));
+        }
+    }
+    sm->auditing = true;
+    job_run(j);
+}
+
+/* Acts on what the audit saw, for each record it looked at. */
+static void
+audit_done(ShadowManager *sm, Job *j)
+{
+    sm->auditing = false;
+    sm->next_audit = util_clock_wall() + AUDIT_EVERY_US;
+    if (j->notes->len) {
+        g_message("shadow audit: %s", j->notes->str);
+    }
+    for (guint i = 0; i < j->records->len; i++) {
+        const Shadow *seen = j->records->pdata[i];
+        Shadow *sh = g_hash_table_lookup(sm->shadows, seen->primary_uuid);
+        const char *state;
+
+        if (!sh || sh->busy || sh->tag != seen->tag ||
+            sh->fsm.state != seen->fsm.state ||
+            g_hash_table_contains(j->unreached, sh->host)) {
+            continue;
+        }
+        state = g_hash_table_lookup(j->seen, sh->primary_uuid);
+        switch (sh->fsm.state) {
+        case SHADOW_STATE_STAGING:
+            /* No job runs on it: its staging was cut short. */
+            sh->restage = true;
+            step(sm, sh, SHADOW_EVENT_STAGE_FAILED,
+                 "staging interrupted (umbrad stopped); undoing it and "
+                 "staging again");
+            start_job(sm, sh, JOB_RETIRE);
+            break;
+        case SHADOW_STATE_WARM:
+        case SHADOW_STATE_COLD:
+            if (!state) {
+                sh->restage = true;
+                step(sm, sh, SHADOW_EVENT_RETIRE,
+                     "its domain is missing from its host; staging again");
+                start_job(sm, sh, JOB_RETIRE);
+            }
+            break;
+        case SHADOW_STATE_ACTIVE:
+            step(sm, sh, SHADOW_EVENT_CUTOVER_FAILED,
+                 "cutover interrupted (umbrad stopped)");
+            break;
+        case SHADOW_STATE_RETIRING:
+            start_job(sm, sh, JOB_RETIRE);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Upkeep                                                              */
+
+static gboolean
+on_upkeep(gpointer data)
+{
+    ShadowManager *sm = data;
+    int64_t now = util_clock_wall();
+    GHashTableIter it;
+    gpointer v;
+
+    g_hash_table_iter_init(&it, sm->shadows);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        Shadow *sh = v;
+
+        if (sh->busy) {
+            continue;
+        }
+        if (shadow_fsm_idle(&sh->fsm, now,
+                            sm->cfg->shadow_idle_s * G_USEC_PER_SEC)) {
+            g_autofree char *why = g_strdup_printf(
+                "idle for %" G_GINT64_FORMAT " s", sm->cfg->shadow_idle_s);
+
+            sh->restage = false;
+            if (step(sm, sh, SHADOW_EVENT_RETIRE, why)) {
+                start_job(sm, sh, JOB_RETIRE);
+            }
+        } else if (sh->fsm.state == SHADOW_STATE_RETIRING) {
+            /* A retirement that failed earlier: again. */
+            start_job(sm, sh, JOB_RETIRE);
+        }
+    }
+    if (now >= sm->next_audit) {
+        start_audit(sm);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public                                                              */
+
+ShadowManager *
+shadow_manager_new(const UmbraConfig *cfg, const SysVirtOps *ops, Monitor *m,
+                   Predictor *pred, TsdbStore *store)
+{
+    ShadowManager *sm = g_new0(ShadowManager, 1);
+    g_autoptr(GPtrArray) bodies = NULL;
+    g_autoptr(GError) err = NULL;
+
+    sm->cfg = cfg;
+    sm->ops = ops;
+    sm->m = m;
+    sm->pred = pred;
+    sm->store = store;
+    sm->shadows =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, shadow_free);
+    sm->ledger = placement_ledger_new();
+    sm->self = g_new0(ManagerRef, 1);
+    g_atomic_ref_count_init(&sm->self->ref);
+    sm->self->sm = sm;
+    bodies = store ? tsdb_store_shadows(store, &err) : NULL;
+    if (store && !bodies) {
+        g_warning("shadow records not read: %s", err->message);
+    }
+    for (guint i = 0; bodies && i < bodies->len; i++) {
+        g_autoptr(json_object) o = json_tokener_parse(bodies->pdata[i]);
+        Shadow *sh = o ? shadow_from_json(o) : NULL;
+
+        if (!sh) {
+            g_warning("a shadow record does not parse; ignored");
+            continue;
+        }
+        if (!shadow_state_is_final(sh->fsm.state) &&
+            !placement_ledger_reserve(sm->ledger, sh->host, sh->primary_name,
+                                      isfinite(sh->cpus) ? sh->cpus : 0,
+                                      isfinite(sh->mem_kib) ? sh->mem_kib : 0,
+                                      &err)) {
+            g_warning("reservation of %s not restored: %s", sh->name,
+                      err->message);
+            g_clear_error(&err);
+        }
+        g_hash_table_replace(sm->shadows, g_strdup(sh->primary_uuid), sh);
+    }
+    return sm;
+}
+
+void
+shadow_manager_start(ShadowManager *sm)
+{
+    sm->next_audit = util_clock_wall() + FIRST_AUDIT_US;
+    sm->timer = g_timeout_add_seconds(UPKEEP_EVERY_S, on_upkeep, sm);
+}
+
+void
+shadow_manager_free(ShadowManager *sm)
+{
+    GHashTableIter it;
+    gpointer v;
+
+    if (!sm) {
+        return;
+    }
+    if (sm->timer) {
+        g_source_remove(sm->timer);
+    }
+    g_hash_table_iter_init(&it, sm->shadows);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        Shadow *sh = v;
+
+        if (sh->cancel) {
+            g_cancellable_cancel(sh->cancel);
+        }
+    }
+    sm->self->sm = NULL;
+    manager_ref_unref(sm->self);
+    g_hash_table_unref(sm->shadows);
+    placement_ledger_free(sm->ledger);
+    g_free(sm);
+}
+
+const PlacementLedger *
+shadow_manager_ledger(ShadowManager *sm)
+{
+    return sm ? sm->ledger : NULL;
+}
+
+/* The live record of @dom (name or UUID), final ones included. */
+static Shadow *
+find(ShadowManager *sm, const char *dom)
+{
+    GHashTableIter it;
+    gpointer v;
+
+    if (!dom) {
+        return NULL;
+    }
+    g_hash_table_iter_init(&it, sm->shadows);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        Shadow *sh = v;
+
+        if (g_ascii_strcasecmp(sh->primary_uuid, dom) == 0 ||
+            g_strcmp0(sh->primary_name, dom) == 0 ||
+            g_strcmp0(sh->name, dom) == 0) {
+            return sh;
+        }
+    }
+    return NULL;
+}
+
+json_object *
+shadow_manager_list_json(ShadowManager *sm)
+{
+    json_object *o = json_object_new_object();
+    json_object *a = json_object_new_array();
+    g_autoptr(GList) keys = g_hash_table_get_keys(sm->shadows);
+
+    keys = g_list_sort(keys, (GCompareFunc) strcmp);
+    for (GList *l = keys; l; l = l->next) {
+        const Shadow *sh = g_hash_table_lookup(sm->shadows, l->data);
+
+        if (!shadow_state_is_final(sh->fsm.state)) {
+            json_object_array_add(a, shadow_to_json(sh, true));
+        }
+    }
+    json_object_object_add(o, "shadows", a);
+    return o;
+}
+
+json_object *
+shadow_manager_info_json(ShadowManager *sm, const char *dom, GError **error)
+{
+    Shadow *sh = find(sm, dom);
+    g_autoptr(GPtrArray) steps = NULL;
+    g_autoptr(GError) err = NULL;
+    json_object *o, *ja;
+
+    if (!sh) {
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_NO_SHADOW,
+                    "domain '%s' has no shadow", dom);
+        return NULL;
+    }
+    o = shadow_to_json(sh, true);
+    ja = json_object_new_array();
+    steps = sm->store ? tsdb_store_shadow_journal(sm->store, sh->primary_uuid,
+                                                  JOURNAL_LIMIT, &err)
+                      : NULL;
+    for (guint i = 0; steps && i < steps->len; i++) {
+        const TsdbShadowStep *st = steps->pdata[i];
+        json_object *sj = json_object_new_object();
+
+        json_object_object_add(sj, "time", json_object_new_int64(st->wall_us));
+        jstr(sj, "from", st->from_state);
+        jstr(sj, "to", st->to_state);
+        jstr(sj, "event", st->event);
+        jstr(sj, "detail", st->detail);
+        json_object_array_add(ja, sj);
+    }
+    json_object_object_add(o, "journal", ja);
+    return o;
+}
+
+json_object *
+shadow_manager_create(ShadowManager *sm, const char *dom, const char *only_cell,
+                      const char *mode, GError **error)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(DomSample) s = monitor_find_domain(sm->m, dom, &err);
+    g_autoptr(json_object) pl = NULL;
+    g_autoptr(Shadow) sh = NULL;
+    const char *chosen, *why;
+    json_object *cands = NULL;
+    Shadow *old;
+
+    if (mode && strcmp(mode, "warm") != 0 && strcmp(mode, "cold") != 0) {
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_INVALID,
+                    "mode '%s' is not warm or cold", mode);
+        return NULL;
+    }
+    if (!s) {
+        g_set_error(error, SHADOW_MANAGER_ERROR,
+                    SHADOW_MANAGER_ERROR_UNKNOWN_DOMAIN, "%s", err->message);
+        return NULL;
+    }
+    if (!sm->pred) {
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_INVALID,
+                    "shadows need the risk engine (risk = on) for placement");
+        return NULL;
+    }
+    old = g_hash_table_lookup(sm->shadows, s->uuid);
+    if (old && !shadow_state_is_final(old->fsm.state)) {
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_EXISTS,
+                    "domain '%s' already has a shadow: %s on %s (%s)", s->name,
+                    old->name, old->host,
+                    shadow_state_to_string(old->fsm.state));
+        return NULL;
+    }
+    pl = predictor_place_json(sm->pred, s->uuid, NULL, only_cell, sm->ledger,
+                              &err);
+    if (!pl) {
+        g_set_error(error, SHADOW_MANAGER_ERROR,
+                    g_error_matches(err, PREDICTOR_ERROR,
+                                    PREDICTOR_ERROR_UNKNOWN_DOMAIN)
+                        ? SHADOW_MANAGER_ERROR_UNKNOWN_DOMAIN
+                        : SHADOW_MANAGER_ERROR_INVALID,
+                    "%s", err->message);
+        return NULL;
+    }
+    chosen = model_json_get_string(pl, "chosen");
+    why = model_json_get_string(pl, "reason");
+    if (!chosen) {
+        g_set_error(error, SHADOW_MANAGER_ERROR,
+                    SHADOW_MANAGER_ERROR_NO_CAPACITY,
+                    "no host can take a shadow of '%s'%s%s: %s", s->name,
+                    only_cell ? " in cell " : "", only_cell ? only_cell : "",
+                    why ? why : "no candidate");
+        return NULL;
+    }
+    sh = shadow_new();
+    sh->primary_uuid = g_ascii_strdown(s->uuid, -1);
+    sh->primary_name = g_strdup(s->name);
+    sh->primary_host = g_strdup(s->host);
+    sh->name = g_strdup_printf("%s~shadow", s->name);
+    sh->host = g_strdup(chosen);
+    sh->mode = g_strdup(mode ? mode : sm->cfg->shadow_mode);
+    sh->origin = g_strdup("operator");
+    sh->placement = g_strdup(why);
+    sh->cpus = s->vcpus ? s->vcpus : 1;
+    sh->mem_kib = (double) s->mem_max_kib;
+    if (json_object_object_get_ex(pl, "candidates", &cands)) {
+        for (size_t i = 0; i < json_object_array_length(cands); i++) {
+            json_object *c = json_object_array_get_idx(cands, i);
+
+            if (g_strcmp0(model_json_get_string(c, "host"), chosen) == 0) {
+                sh->cell = g_strdup(model_json_get_string(c, "cell"));
+            }
+        }
+    }
+    if (!host_uri(sm, sh->host) || !host_uri(sm, sh->primary_host)) {
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_INVALID,
+                    "host %s is not in the configuration", sh->host);
+        return NULL;
+    }
+    if (!placement_ledger_reserve(sm->ledger, sh->host, sh->primary_name,
+                                  sh->cpus, sh->mem_kib, &err)) {
+        g_set_error(error, SHADOW_MANAGER_ERROR,
+                    SHADOW_MANAGER_ERROR_NO_CAPACITY, "%s", err->message);
+        return NULL;
+    }
+    shadow_fsm_init(&sh->fsm, util_clock_wall());
+    sh->tag = sh->fsm.created;
+    old = g_steal_pointer(&sh);
+    g_hash_table_replace(sm->shadows, g_strdup(old->primary_uuid), old);
+    start_staging(sm, old, why);
+    return shadow_to_json(old, true);
+}
+
+static void
+start_staging(ShadowManager *sm, Shadow *sh, const char *why)
+{
+    g_autofree char *detail =
+        g_strdup_printf("%s shadow from %s: %s", sh->mode, sh->primary_host,
+                        why ? why : "placed");
+
+    journal(sm, sh, NULL, "create", detail);
+    start_job(sm, sh, JOB_STAGE);
+}
+
+json_object *
+shadow_manager_retire(ShadowManager *sm, const char *dom, GError **error)
+{
+    Shadow *sh = find(sm, dom);
+
+    if (!sh || shadow_state_is_final(sh->fsm.state)) {
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_NO_SHADOW,
+                    "domain '%s' has no shadow to retire", dom);
+        return NULL;
+    }
+    sh->restage = false;
+    if (sh->busy) {
+        if (sh->fsm.state == SHADOW_STATE_STAGING && sh->cancel) {
+            /* The staging job stops, undoes its work and retires it. */
+            g_cancellable_cancel(sh->cancel);
+            return shadow_to_json(sh, true);
+        }
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_BUSY,
+                    "the shadow of '%s' is busy (%s); try again", dom,
+                    shadow_state_to_string(sh->fsm.state));
+        return NULL;
+    }
+    if (sh->fsm.state != SHADOW_STATE_RETIRING &&
+        !step(sm, sh, SHADOW_EVENT_RETIRE, "operator")) {
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_BUSY,
+                    "the shadow of '%s' cannot be retired while %s", dom,
+                    shadow_state_to_string(sh->fsm.state));
+        return NULL;
+    }
+    start_job(sm, sh, JOB_RETIRE);
+    return shadow_to_json(sh, true);
+}
+
+typedef struct {
+    ManagerRef *ref;
+    UmbraEvent *ev;
+} Deferred;
+
+static void handle_event(ShadowManager *sm, const UmbraEvent *ev);
+
+static gboolean
+on_deferred(gpointer data)
+{
+    Deferred *df = data;
+
+    if (df->ref->sm) {
+        handle_event(df->ref->sm, df->ev);
+    }
+    manager_ref_unref(df->ref);
+    umbra_event_free(df->ev);
+    g_free(df);
+    return G_SOURCE_REMOVE;
+}
+
+void
+shadow_manager_event(ShadowManager *sm, const UmbraEvent *ev)
+{
+    Deferred *df;
+
+    if (ev->source != EVENT_SOURCE_DAEMON || !ev->uuid || !ev->type ||
+        (strcmp(ev->type, "risk-alert") != 0 &&
+         strcmp(ev->type, "risk-clear") != 0)) {
+        return;
+    }
+    /* Out of the risk engine's tick that posted it. */
+    df = g_new0(Deferred, 1);
+    df->ref = sm->self;
+    g_atomic_ref_count_inc(&sm->self->ref);
+    df->ev = umbra_event_new(ev->source, ev->host, ev->domain, ev->uuid,
+                             ev->type, ev->detail);
+    g_idle_add(on_deferred, df);
+}
+
+static void
+handle_event(ShadowManager *sm, const UmbraEvent *ev)
+{
+    Shadow *sh = find(sm, ev->uuid);
+
+    if (strcmp(ev->type, "risk-alert") == 0) {
+        g_autoptr(GError) err = NULL;
+        json_object *o;
+
+        if (sh && !shadow_state_is_final(sh->fsm.state)) {
+            shadow_fsm_touch(&sh->fsm, util_clock_wall());
+            return;
+        }
+        o = shadow_manager_create(sm, ev->uuid, NULL, NULL, &err);
+        if (!o) {
+            g_autofree char *detail = g_strdup_printf(
+                "no shadow for the risk alert: %s", err->message);
+
+            monitor_post_event(sm->m,
+                               umbra_event_new(EVENT_SOURCE_DAEMON, ev->host,
+                                               ev->domain, ev->uuid,
+                                               "shadow-create-failed", detail));
+            return;
+        }
+        json_object_put(o);
+        sh = find(sm, ev->uuid);
+        if (sh) {
+            g_free(sh->origin);
+            sh->origin = g_strdup("risk");
+        }
+    } else if (strcmp(ev->type, "risk-clear") == 0 && sh && !sh->busy &&
+               g_strcmp0(sh->origin, "risk") == 0 &&
+               (sh->fsm.state == SHADOW_STATE_WARM ||
+                sh->fsm.state == SHADOW_STATE_COLD)) {
+        sh->restage = false;
+        if (step(sm, sh, SHADOW_EVENT_RETIRE, "risk subsided")) {
+            start_job(sm, sh, JOB_RETIRE);
+        }
+    }
+}
