@@ -1446,7 +1446,8 @@ predictor_place_json(Predictor *p, const char *dom, const char *rule,
         ph[i].name = h->name;
         ph[i].cell = h->cell;
         ph[i].reachable = h->state == HOST_STATE_CONNECTED && h->latest;
-        ph[i].cpus = h->latest ? h->latest->ncpus : 0;
+        ph[i].cpus =
+            h->latest ? h->latest->ncpus * p->cfg->cpu_overcommit : 0;
         ph[i].mem_kib = h->latest ? (double) h->latest->mem_total_kib : 0;
         ph[i].io_bps = NAN;
         ph[i].io_demand_bps = NAN;

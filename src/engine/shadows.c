@@ -669,6 +669,41 @@ owner_of(Job *j, const char *host, const SysShadowDomain *d)
     return NULL;
 }
 
+/* Folds back the primary's overlays of an orphan's staging (named after
+ * its created tag), wherever the primary runs now. */
+static void
+fold_orphan_overlays(Job *j, const SysShadowDomain *d)
+{
+    g_autofree char *mark =
+        g_strdup_printf(".umbra-%" G_GINT64_FORMAT ".", d->meta.created_us);
+
+    for (guint i = 0; i < j->hosts->len; i++) {
+        const JobHost *h = j->hosts->pdata[i];
+        g_autoptr(GError) err = NULL;
+        SysVirtConn *c = job_open(j, h->uri, NULL);
+        g_autofree char *xml =
+            c ? sys_shadow_domain_xml(c, d->meta.primary_uuid, false, NULL)
+              : NULL;
+        g_autoptr(GPtrArray) disks = xml ? sys_domxml_disks(xml, NULL) : NULL;
+
+        for (guint k = 0; disks && k < disks->len; k++) {
+            const SysDomDisk *dd = disks->pdata[k];
+
+            if (strstr(dd->path, mark) &&
+                !sys_shadow_fold(c, d->meta.primary_uuid, dd->target, dd->path,
+                                 &err)) {
+                note(j, "%s of %s not folded back: %s", dd->target,
+                     d->meta.primary_name, err->message);
+                g_clear_error(&err);
+            }
+        }
+        j->ops->close(c);
+        if (disks) {
+            break;
+        }
+    }
+}
+
 /* Removes an orphan shadow domain and the volumes its disks use. */
 static void
 remove_orphan(Job *j, SysVirtConn *c, const char *host,
@@ -697,6 +732,7 @@ remove_orphan(Job *j, SysVirtConn *c, const char *host,
     j->orphans++;
     note(j, "removed orphan %s on %s (primary %s)", d->name, host,
          d->meta.primary_name);
+    fold_orphan_overlays(j, d);
 }
 
 static void
@@ -771,6 +807,8 @@ job_run(Job *j)
 {
     GTask *task = g_task_new(NULL, NULL, job_done, j);
 
+    /* job_done() frees it, or nobody if the loop stops first. */
+    g_task_set_task_data(task, j, NULL);
     g_task_run_in_thread(task, job_thread);
     g_object_unref(task);
 }
@@ -1267,11 +1305,12 @@ shadow_manager_create(ShadowManager *sm, const char *dom, const char *only_cell,
     chosen = model_json_get_string(pl, "chosen");
     why = model_json_get_string(pl, "reason");
     if (!chosen) {
+        /* @why says it all: "no host can take a shadow of ... under
+         * the preferred cell rule". */
         g_set_error(error, SHADOW_MANAGER_ERROR,
-                    SHADOW_MANAGER_ERROR_NO_CAPACITY,
-                    "no host can take a shadow of '%s'%s%s: %s", s->name,
-                    only_cell ? " in cell " : "", only_cell ? only_cell : "",
-                    why ? why : "no candidate");
+                    SHADOW_MANAGER_ERROR_NO_CAPACITY, "%s%s%s",
+                    why ? why : "no host can take a shadow",
+                    only_cell ? " in cell " : "", only_cell ? only_cell : "");
         return NULL;
     }
     sh = shadow_new();

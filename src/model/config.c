@@ -117,6 +117,7 @@ config_new_defaults(const char *path)
     cfg->risk_rho = 0.3;
     cfg->risk_interval_s = 60;
     cfg->shadow_cell = g_strdup("preferred");
+    cfg->cpu_overcommit = 1.0;
     cfg->shadow_mode = g_strdup("warm");
     cfg->shadow_idle_s = 30 * 60;
     cfg->shadow_warm_boot_s = 20;
@@ -310,6 +311,16 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
         }
         g_free(cfg->shadow_cell);
         cfg->shadow_cell = g_strdup(val);
+    } else if (strcmp(key, "cpu_overcommit") == 0) {
+        char *end = NULL;
+        double d = g_ascii_strtod(val, &end);
+
+        if (!end || end == val || *end || !(d >= 1 && d <= 16)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'cpu_overcommit': '%s' is not a number between 1 and 16",
+                val);
+        }
+        cfg->cpu_overcommit = d;
     } else if (strcmp(key, "shadow_mode") == 0) {
         if (strcmp(val, "warm") != 0 && strcmp(val, "cold") != 0) {
             ERR(CONFIG_ERROR_VALUE,
@@ -387,7 +398,8 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
             "keepalive_interval, keepalive_count, reconnect_min, "
             "reconnect_max, forecast_model, forecast_refit, risk, "
             "risk_interval, risk_threshold, risk_precision, risk_rho, "
-            "shadow_cell, shadow_mode, shadow_idle, shadow_warm_boot, "
+            "shadow_cell, cpu_overcommit, shadow_mode, shadow_idle, "
+            "shadow_warm_boot, "
             "shadow_pool, shadow_pool_path)",
             key);
     }

@@ -72,6 +72,7 @@ typedef struct {
     int64_t risk_interval_s;    /* the risk engine runs this often */
     char *shadow_cell;          /* "preferred" or "required": a shadow's
                                  * cell should (must) differ */
+    double cpu_overcommit;      /* placement plans with CPUs x this */
     char *shadow_mode;          /* "warm" (booted then paused) or "cold" */
     int64_t shadow_idle_s;      /* retire a shadow idle this long */
     int64_t shadow_warm_boot_s; /* a warm shadow boots this long, then

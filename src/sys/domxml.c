@@ -366,7 +366,8 @@ sys_domxml_shadow_meta(const char *xml, SysShadowMeta *ret)
     if (!doc) {
         return false;
     }
-    o = find(doc, NULL, "//" SYS_SHADOW_NS_PREFIX ":shadow");
+    /* virDomainGetMetadata() gives the element without its namespace. */
+    o = find(doc, NULL, "//" SYS_SHADOW_NS_PREFIX ":shadow | /shadow");
     if (!o) {
         return false;
     }

@@ -116,11 +116,14 @@ jctl() {
     "$UMBRACTL" -c "$SOCK" --json "$@"
 }
 
-# guest_up NAME HOST: define, start and wait until it serves HTTP.
+# guest_up NAME HOST [GUEST-DEFINE OPTIONS]: define, start and wait until
+# it serves HTTP.
 guest_up() {
-    IT_GUESTS="$IT_GUESTS $1"
-    lab guest-define "$1" "$2" --start --wait >/dev/null ||
-        it_fail "guest $1 did not come up on $2"
+    local name=$1 host=$2
+    shift 2
+    IT_GUESTS="$IT_GUESTS $name"
+    lab guest-define "$name" "$host" --start --wait "$@" >/dev/null ||
+        it_fail "guest $name did not come up on $host"
 }
 
 guest_ip() {

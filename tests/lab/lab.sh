@@ -677,6 +677,9 @@ cmd_umbra_conf() {
         echo "store = $LAB_SAN/umbra.db"
         echo "socket = $LAB_RUN_UMBRA/umbrad.sock"
         echo "hook_socket = $LAB_RUN_UMBRA/hook.sock"
+        # All lab hosts share this machine's CPUs: plan shadows with 4
+        # vCPUs per CPU, as an overcommitted fleet would.
+        echo "cpu_overcommit = 4"
         for h in $(host_names); do
             echo
             echo "[host:$h]"
@@ -762,9 +765,9 @@ cmd_guest_host() {
 }
 
 cmd_guest_define() {
-    local name=${1:-} host=${2:-} start=0 wait=0 ip="" mem=128 f disk="" xml h
+    local name=${1:-} host=${2:-} start=0 wait=0 ip="" mem=128 vcpus=1 f disk="" xml h
     if [ -z "$name" ] || [ -z "$host" ]; then
-        die "usage: lab.sh guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--disk PATH]"
+        die "usage: lab.sh guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--vcpus N] [--disk PATH]"
     fi
     shift 2
     while [ $# -gt 0 ]; do
@@ -774,6 +777,7 @@ cmd_guest_define() {
         --ip) ip=$2 && shift ;;
         --mem) mem=$2 && shift ;;
         --disk) disk=$2 && shift ;;
+        --vcpus) vcpus=$2 && shift ;;
         *) die "guest-define: unknown option $1" ;;
         esac
         shift
@@ -797,7 +801,7 @@ cmd_guest_define() {
     xml=$LAB_STATE/guests/$name.xml
     sed -e "s|@NAME@|$name|g" -e "s|@IP@|$ip|g" -e "s|@GW@|$GST_PREFIX.1|g" \
         -e "s|@MAC@|$(guest_mac "$ip")|g" -e "s|@DISK@|$disk|g" \
-        -e "s|@IMAGES@|$LAB_IMAGES|g" -e "s|@MEM_MIB@|$mem|g" -e "s|@VCPUS@|1|g" \
+        -e "s|@IMAGES@|$LAB_IMAGES|g" -e "s|@MEM_MIB@|$mem|g" -e "s|@VCPUS@|$vcpus|g" \
         -e "s|@CONSOLE_LOG@|$LAB_LOGS/console/$name.log|g" \
         "$repo/qemu-scripts/guest.xml.in" >"$xml"
     virsh -q -c "$(host_uri "$h")" define "$xml" >/dev/null
@@ -830,17 +834,26 @@ cmd_guest_wait() {
 }
 
 cmd_guest_undefine() {
-    local name=${1:-} h f
+    local name=${1:-} h f d v uri
     [ -n "$name" ] || die "usage: lab.sh guest-undefine NAME"
     for h in $(host_names); do
-        if virsh -q -c "$(host_uri "$h")" domstate "$name" >/dev/null 2>&1; then
-            virsh -q -c "$(host_uri "$h")" destroy "$name" >/dev/null 2>&1 || true
-            virsh -q -c "$(host_uri "$h")" undefine "$name" >/dev/null 2>&1 || true
-            log "removed $name from $h"
-        fi
+        uri=$(host_uri "$h")
+        # The guest, and any umbra shadow of it with its volumes.
+        for d in "$name" "$name~shadow"; do
+            if virsh -q -c "$uri" domstate "$d" >/dev/null 2>&1; then
+                virsh -q -c "$uri" destroy "$d" >/dev/null 2>&1 || true
+                virsh -q -c "$uri" undefine "$d" >/dev/null 2>&1 || true
+                log "removed $d from $h"
+            fi
+        done
+        for v in $(virsh -q -c "$uri" vol-list umbra 2>/dev/null |
+            awk -v p="$name~shadow." 'index($1, p) == 1 { print $1 }'); do
+            virsh -q -c "$uri" vol-delete "$v" --pool umbra >/dev/null 2>&1 || true
+        done
     done
     f=$(guest_file "$name")
-    rm -f "$f" "$LAB_STATE/guests/$name.xml" "$LAB_DISKS/$name.qcow2"
+    rm -f "$f" "$LAB_STATE/guests/$name.xml" "$LAB_DISKS/$name.qcow2" \
+        "$LAB_DISKS/$name".umbra-*.qcow2
 }
 
 cmd_guest_list() {
@@ -899,7 +912,8 @@ usage: lab.sh COMMAND [ARGS]
   exec HOST CMD...           run CMD inside HOST's namespaces
   virsh HOST ARGS...         virsh -c qemu+tcp://ADDR/system ARGS
   start-libvirtd HOST | stop-libvirtd HOST | restart-libvirtd HOST
-  guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--disk PATH]
+  guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--vcpus N]
+                             [--disk PATH]
                              (--disk: an existing qcow2 on HOST, kept on undefine)
   guest-wait NAME [TIMEOUT_S] wait until the guest answers HTTP
   guest-undefine NAME        destroy, undefine, delete its disk

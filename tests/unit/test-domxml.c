@@ -160,6 +160,16 @@ test_meta_element(void)
     CU_ASSERT_STRING_EQUAL(out.primary_name, "a<b");
     CU_ASSERT_EQUAL(out.created_us, 42);
     sys_shadow_meta_clear(&out);
+    /* As virDomainGetMetadata() returns it: without the namespace. */
+    CU_ASSERT_TRUE_FATAL(sys_domxml_shadow_meta(
+        "<shadow primary-uuid=\"u-2\" primary-name=\"x\" "
+        "primary-host=\"h\" created=\"7\"/>",
+        &out));
+    CU_ASSERT_STRING_EQUAL(out.primary_uuid, "u-2");
+    CU_ASSERT_EQUAL(out.created_us, 7);
+    sys_shadow_meta_clear(&out);
+    CU_ASSERT_FALSE(
+        sys_domxml_shadow_meta("<other primary-uuid=\"u\"/>", &out));
 }
 
 static void
