@@ -37,14 +37,16 @@
  * ring: per knot, the median over the cycles and over the two knots on
  * either side (a median keeps the edges of a run of three knots or
  * more), backfitted twice between the two periods; F from the per-knot
- * mean absolute residual over the same neighbourhood; and, when the
- * periods change, L from the last cycle.  A nightly job seen on two
+ * median absolute residual over the same neighbourhood, over that of
+ * all knots (a median across cycles, so a one-off departure does not
+ * make its phase noisy); and, when the periods change, L from the last
+ * cycle.  A nightly job seen on two
  * nights is thus part of normal after the next detection, and a
  * recurring event is a run of at most 1/16 of the period's knots whose
  * offset stands 3 spreads or more out of the median of the surrounding
  * knots (risk_profile_events()).
  *
- * Drift: two detectors, each giving a statistic q on the scale of |z|:
+ * Drift: three detectors, each giving a statistic q on the scale of |z|:
  *
  *   - level: q = |z|, the departure from the baseline;
  *   - shift: a two-sided CUSUM (Page, Biometrika 41, 1954) with
@@ -56,7 +58,19 @@
  *     while a step, a ramp or a change of slope does.  Its value G is
  *     put on the |z| scale through Siegmund's average run length
  *     ARL(G) = (exp(2kb) - 2kb - 1) / (2 k^2), b = G + 1.166, halved for
- *     two sides: q = Qinv(1 / (2 ARL)).
+ *     two sides: q = Qinv(1 / (2 ARL));
+ *   - envelope: m, the deseasonalised value (y - S1 - S2) smoothed with
+ *     a half-life of 1/64 day (at least 2 samples), against the range
+ *     of m over the past week, kept as the extremes of blocks of a
+ *     quarter day (at least 4 bins): the reference is the 28 closed
+ *     blocks but the two newest (so the last 6 to 12 hours are not yet
+ *     normal), once it holds 4; q = u x / R, x how far m lies outside
+ *     the reference range, R the median range of a reference block
+ *     (floored at a quarter of the spread): a run starts when m leaves
+ *     the week's range by one block range.  This sees a slow, sustained
+ *     departure that the baseline and its spread would follow (a
+ *     machine cooling over a day), which the level and shift detectors
+ *     miss on a series with wide tails.
  *
  * Calibration (peaks over threshold, after Siffer et al., "Anomaly
  * detection in streams with extreme value theory", KDD 2017): for each
@@ -69,23 +83,24 @@
  * per sample (below u, the Gaussian tail bent to meet the fitted rate),
  * never below half the Gaussian's.  On heavy-tailed or autocorrelated
  * real data the tail is learnt, so the statement below still holds.
- * With N the samples in a week (604800 s over the typical step) and two
- * detectors sharing the budget:
+ * With N the samples in a week (604800 s over the typical step) and the
+ * D = 3 detectors sharing the budget:
  *
- *   A_i = 1 / P_i(q_i),  d_i = A_i / (A_i + 2 N),  drift = max(d1, d2)
+ *   A_i = 1 / P_i(q_i),  d_i = A_i / (A_i + D N),  drift = max d_i
  *
  * drift >= 0.5 exactly when a detector is at a level it reaches by
- * chance once in 2 N samples: on a series that keeps to its baseline,
- * drift >= 0.5 occurs in about one episode per week of data.  In
- * general d = A / (A + 2N) is the odds of "rarer than the budget":
- * 0.9 is nine times rarer than once a week, 0.1 nine times more common.
- * Checked by tests/unit/test-profile.c on Gaussian-residual day + week
- * data (0.2 to 4 episodes a week required; 1.2 measured at 5-minute
- * samples, 0.9 at 1-minute, and 1.3 at 30-minute in a longer run), and
- * for speed once the week is learnt: a shift of 5 noise sds reaches 0.5
- * on its first sample (at most the fourth), of 4 by the second (at most
- * the sixth), of 3 by about the fourth (at most the tenth), up or down;
- * of 2, by about the eighth.
+ * chance once in D N samples: on a series that keeps to its baseline,
+ * drift >= 0.5 occurs in at most about one episode per week of data.
+ * In general d = A / (A + DN) is the odds of "rarer than the budget":
+ * 0.9 is nine times rarer, 0.1 nine times more common.  Checked by
+ * tests/unit/test-profile.c on Gaussian-residual day + week data (0.2
+ * to 4 episodes a week required; 0.59 measured at 5-minute samples,
+ * 0.78 at 1-minute, and 0.76 at 30-minute in a longer run: the
+ * envelope seldom fires on such data, so the budget is not all used),
+ * and for speed once the week is learnt: a shift of 5 noise sds reaches
+ * 0.5 on its first sample (at most the second), of 4 by the second (at
+ * most the third), of 3 by about the third (at most the sixth), up or
+ * down; of 2, by about the eighth.
  *
  * After an alarm (drift >= 0.5) the change detector restarts: for the
  * next `relearn` samples the detectors rest, the level is the alarm's
@@ -93,7 +108,9 @@
  * sustained shift moves it at once), the score is the larger of the
  * alarm's, decaying by 0.45 a sample, and the level detector's view of
  * the residual against the alarm-time baseline; at the end sigma is
- * raised to the MAD of those residuals if larger.  One change gives one
+ * raised to the MAD of those residuals if larger.  The envelope counts
+ * the smoothed value and the new level of the alarm and its relearning
+ * as seen until their block enters the reference.  One change gives one
  * episode, then the baseline follows the new normal.
  *
  * Input hygiene: NaN and inf values are counted and skipped; values are
@@ -105,11 +122,13 @@
  * output is clamped finite.
  *
  * Cost: about 0.2 us per sample (a few divisions, erfc, pow, exp and
- * an inverse normal); detection and refit every `redetect` bins (default
- * a day, at least 512) take 0.5 to 3 ms on 4096 cells, 1 to 3 us a
- * sample amortised.  Memory: 4 bytes per history cell and per knot (8
- * for the first period): about 28 KB with day and week in use, at 5- or
- * 1-minute bins alike (4096 cells; a cell is 5 bins at 1 minute).
+ * an inverse normal; the envelope adds 0.05 us, its reference being
+ * refreshed once a block); detection and refit every `redetect` bins
+ * (default a day, at least 512) take 0.5 to 3 ms on 4096 cells, 1 to 3
+ * us a sample amortised.  Memory: 4 bytes per history cell and per knot
+ * (8 for the first period), and 0.5 KB for the envelope: about 28 KB
+ * with day and week in use, at 5- or 1-minute bins alike (4096 cells; a
+ * cell is 5 bins at 1 minute).
  */
 #include "risk/profile.h"
 
@@ -148,9 +167,14 @@
 #define PROF_EVENT_SHARE 16     /* an event lasts at most 1/16 of a period */
 #define PROF_PERIOD_RATIO 1.5   /* least ratio of two periods in use */
 #define PROF_POOL 2             /* knots either side pooled in a refit */
+#define PROF_ENV_BLOCKS 28      /* envelope: blocks of reference (a week) */
+#define PROF_ENV_PER_DAY 4      /* envelope blocks per day */
+#define PROF_ENV_MIN 4          /* reference blocks before it reports */
+#define PROF_ENV_RECENT 2       /* newest closed blocks not in the reference */
+#define PROF_ENV_SMOOTH 64      /* its smoothing half-life: 1/64 day */
 
 /* The detectors (file comment, "Drift"). */
-enum { PROF_DET_LEVEL, PROF_DET_SHIFT, PROF_NDET };
+enum { PROF_DET_LEVEL, PROF_DET_SHIFT, PROF_DET_RANGE, PROF_NDET };
 
 /* Peaks over threshold of one detector's statistic q (file comment). */
 typedef struct {
@@ -224,6 +248,25 @@ struct RiskProfile {
     double ebias; /* mean of the standardised innovations */
     ProfTail tail[PROF_NDET];
     double tail_p0, tail_m1, tail_m2; /* Gaussian rate and excess moments */
+
+    /* Envelope detector: the smoothed deseasonalised value against the
+     * range of the past week's blocks. */
+    double env_beta; /* smoothing rate per sample */
+    double env_m;    /* the smoothed value */
+    bool env_have_m;
+    int64_t env_block_bins; /* bins per block */
+    int64_t env_blk;        /* index of the open block */
+    bool env_cur_any;
+    double env_cur_lo, env_cur_hi; /* the open block's extremes */
+    double env_lo[PROF_ENV_BLOCKS], env_hi[PROF_ENV_BLOCKS]; /* closed,
+                                                              * NAN = empty */
+    size_t env_head, env_len;
+    bool env_ref_ok;               /* enough reference blocks */
+    double env_ref_lo, env_ref_hi; /* reference range */
+    double env_ref_rng;            /* median block range */
+    bool env_alarm;                /* an alarm's extremes in force */
+    double env_alarm_lo, env_alarm_hi;
+    int64_t env_alarm_blk;
 
     /* Relearning after an alarm. */
     int relearn_left;
@@ -372,6 +415,8 @@ risk_profile_new(const RiskProfileOptions *o, GError **error)
     mills = exp(-u * u / 2) / sqrt(2 * M_PI) / (p->tail_p0 / 2);
     p->tail_m1 = mills - u;
     p->tail_m2 = 1 - u * mills + u * u;
+    p->env_block_bins =
+        MAX(4, llround(PROF_DAY_S / PROF_ENV_PER_DAY / o->bin_s));
     p->d.learning = true;
     return g_steal_pointer(&p);
 }
@@ -393,6 +438,7 @@ profile_rates(RiskProfile *p)
 
     p->alpha = 1 - exp2(-p->dt / lhl);
     p->lambda = p->alpha;
+    p->env_beta = 1 - exp2(-1 / MAX(PROF_DAY_S / PROF_ENV_SMOOTH / p->dt, 2));
     p->tail_rate = 1 - exp2(-1 / (PROF_TAIL_WEEKS * profile_week_samples(p)));
     for (size_t j = 0; j < p->nseason; j++) {
         longest = MAX(longest, p->season[j].period * p->o.bin_s);
@@ -565,36 +611,46 @@ static void
 profile_fit_factors(RiskProfile *p, ProfRefit *w)
 {
     ProfSeason *s = &p->season[0];
-    g_autofree double *acc = g_new0(double, s->knots);
-    g_autofree int *cnt = g_new0(int, s->knots);
+    int *start = w->start, *fill = w->fill, *knot = w->knot[0];
     int pool = MIN(PROF_POOL, (s->knots - 1) / 2);
     size_t nres = 0;
     double scale;
 
+    memset(start, 0, (s->knots + 1) * sizeof(*start));
+    memset(fill, 0, s->knots * sizeof(*fill));
     for (size_t i = 0; i < w->n; i++) {
-        double r;
+        if (isfinite(w->y[i])) {
+            double r = fabs(w->y[i] - w->base -
+                            profile_refit_others(p, w, i, SIZE_MAX));
 
-        if (!isfinite(w->y[i])) {
-            continue;
+            w->pool[nres++] = r;
+            start[knot[i] + 1]++;
         }
-        r = fabs(w->y[i] - w->base - profile_refit_others(p, w, i, SIZE_MAX));
-        acc[w->knot[0][i]] += r;
-        cnt[w->knot[0][i]]++;
-        w->vals[nres++] = r;
     }
-    scale = util_median_inplace(w->vals, nres) / 0.6744897501960817;
     for (int k = 0; k < s->knots; k++) {
-        double a = 0, f = 1;
-        int c = 0;
+        start[k + 1] += start[k];
+    }
+    nres = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        if (isfinite(w->y[i])) {
+            w->vals[start[knot[i]] + fill[knot[i]]++] = w->pool[nres++];
+        }
+    }
+    memcpy(w->pool, w->vals, nres * sizeof(double));
+    scale = util_median_inplace(w->pool, nres);
+    for (int k = 0; k < s->knots; k++) {
+        size_t m = 0;
+        double f = 1;
 
         for (int d = -pool; d <= pool; d++) {
             int kk = ((k + d) % s->knots + s->knots) % s->knots;
 
-            a += acc[kk];
-            c += cnt[kk];
+            memcpy(w->pool + m, w->vals + start[kk],
+                   (size_t) fill[kk] * sizeof(double));
+            m += (size_t) fill[kk];
         }
-        if (c > 0 && scale > 0) {
-            f = a / c / sqrt(2 / M_PI) / scale;
+        if (m > 0 && scale > 0) {
+            f = util_median_inplace(w->pool, m) / scale;
         }
         s->f[k] = (float) CLAMP(f, 0, PROF_FMAX);
     }
@@ -669,6 +725,117 @@ profile_refit(RiskProfile *p, bool set_level)
     }
 }
 
+/* Forgets the envelope detector's reference (file comment, "Drift"). */
+static void
+profile_env_reset(RiskProfile *p)
+{
+    p->env_have_m = false;
+    p->env_cur_any = false;
+    p->env_head = p->env_len = 0;
+    p->env_ref_ok = false;
+    p->env_alarm = false;
+}
+
+/* The reference of the envelope: the closed blocks but the
+ * PROF_ENV_RECENT newest. */
+static void
+profile_env_reference(RiskProfile *p)
+{
+    double rng[PROF_ENV_BLOCKS], lo = INFINITY, hi = -INFINITY;
+    size_t n = 0;
+
+    for (size_t i = PROF_ENV_RECENT; i < p->env_len; i++) {
+        size_t k = (p->env_head + PROF_ENV_BLOCKS - 1 - i) % PROF_ENV_BLOCKS;
+
+        if (isfinite(p->env_lo[k])) {
+            lo = MIN(lo, p->env_lo[k]);
+            hi = MAX(hi, p->env_hi[k]);
+            rng[n++] = p->env_hi[k] / 2 - p->env_lo[k] / 2;
+        }
+    }
+    p->env_ref_ok = n >= PROF_ENV_MIN;
+    if (p->env_ref_ok) {
+        p->env_ref_lo = lo;
+        p->env_ref_hi = hi;
+        p->env_ref_rng = 2 * util_median_inplace(rng, n);
+    }
+}
+
+/* Closes the open block and any empty ones up to @blk. */
+static void
+profile_env_advance(RiskProfile *p, int64_t blk)
+{
+    int64_t steps = MIN(blk - p->env_blk, PROF_ENV_BLOCKS);
+
+    for (int64_t i = 0; i < steps; i++) {
+        bool any = i == 0 && p->env_cur_any;
+
+        p->env_lo[p->env_head] = any ? p->env_cur_lo : NAN;
+        p->env_hi[p->env_head] = any ? p->env_cur_hi : NAN;
+        p->env_head = (p->env_head + 1) % PROF_ENV_BLOCKS;
+        p->env_len = MIN(p->env_len + 1, PROF_ENV_BLOCKS);
+    }
+    p->env_blk = blk;
+    p->env_cur_any = false;
+    profile_env_reference(p);
+}
+
+/*
+ * The envelope detector on the sample @value at @bin: returns how far the
+ * smoothed deseasonalised value lies outside the reference range, in
+ * median block ranges (0 inside or without a reference).
+ */
+static double
+profile_env_update(RiskProfile *p, int64_t bin, double value)
+{
+    int64_t blk = floor_div(bin, p->env_block_bins);
+    double v = value - profile_seasonal(p, bin), lo, hi, rng, x;
+
+    if (!p->env_have_m) {
+        p->env_m = v;
+        p->env_have_m = true;
+        p->env_blk = blk;
+    } else {
+        if (blk > p->env_blk) {
+            profile_env_advance(p, blk);
+        }
+        p->env_m += p->env_beta * (v - p->env_m);
+    }
+    p->env_m = CLAMP(p->env_m, -1e300, 1e300);
+    p->env_cur_lo = p->env_cur_any ? MIN(p->env_cur_lo, p->env_m) : p->env_m;
+    p->env_cur_hi = p->env_cur_any ? MAX(p->env_cur_hi, p->env_m) : p->env_m;
+    p->env_cur_any = true;
+    if (p->env_alarm && blk > p->env_alarm_blk + PROF_ENV_RECENT) {
+        p->env_alarm = false;
+    }
+    if (!p->env_ref_ok) {
+        return 0;
+    }
+    lo = p->env_ref_lo;
+    hi = p->env_ref_hi;
+    if (p->env_alarm) {
+        lo = MIN(lo, p->env_alarm_lo);
+        hi = MAX(hi, p->env_alarm_hi);
+    }
+    rng = MAX(p->env_ref_rng, 0.25 * profile_spread(p, 1));
+    x = MAX(lo / 2 - p->env_m / 2, p->env_m / 2 - hi / 2) * 2 / rng;
+    return isnan(x) ? 0 : CLAMP(x, 0, PROF_ZMAX);
+}
+
+/* An alarm: @v (deseasonalised) joins the envelope until its block is
+ * in the reference. */
+static void
+profile_env_alarm(RiskProfile *p, double v)
+{
+    if (!p->env_have_m || !isfinite(v)) {
+        return;
+    }
+    p->env_alarm_lo = p->env_alarm ? MIN(p->env_alarm_lo, v) : v;
+    p->env_alarm_hi = p->env_alarm ? MAX(p->env_alarm_hi, v) : v;
+    p->env_alarm = true;
+    p->env_alarm_blk = p->env_blk;
+}
+
 /* Switches to the periods @per (bins, ascending) and refits. */
 static void
 profile_use_periods(RiskProfile *p, const int *per, size_t nper)
@@ -691,6 +858,8 @@ profile_use_periods(RiskProfile *p, const int *per, size_t nper)
     }
     profile_rates(p);
     profile_refit(p, true);
+    /* The envelope was of the old deseasonalised values. */
+    profile_env_reset(p);
     /* The calibration described the old model's residuals: it keeps a
      * quarter of its weight. */
     for (int i = 0; i < PROF_NDET; i++) {
@@ -970,7 +1139,7 @@ profile_relearn_step(RiskProfile *p, double r0, double spread, double factor)
  * @learning).
  */
 static double
-profile_detectors(RiskProfile *p, double z, bool learning)
+profile_detectors(RiskProfile *p, double z, double env, bool learning)
 {
     double q[PROF_NDET], ez, ec, arl, drift = 0;
 
@@ -991,11 +1160,12 @@ profile_detectors(RiskProfile *p, double z, bool learning)
     /* Each statistic as the |z| with the same nominal rate. */
     q[PROF_DET_LEVEL] = fabs(z);
     q[PROF_DET_SHIFT] = gsl_cdf_ugaussian_Qinv(0.5 / CLAMP(arl, 1, 1e300));
+    q[PROF_DET_RANGE] = MIN(PROF_TAIL_U * env, PROF_ZMAX);
     for (int i = 0; i < PROF_NDET; i++) {
         double pr = profile_tail_p(p, &p->tail[i], q[i]);
 
         drift = MAX(drift, profile_score(p, 1 / MAX(pr, 1e-300)));
-        if (!learning) {
+        if (!learning && (i != PROF_DET_RANGE || p->env_ref_ok)) {
             profile_tail_update(p, &p->tail[i], q[i]);
         }
     }
@@ -1046,7 +1216,7 @@ profile_learn(RiskProfile *p, int64_t bin, double r, double z, double spread,
 double
 risk_profile_update(RiskProfile *p, double t_s, double value)
 {
-    double b, dt, e, factor, spread, r, z, drift;
+    double b, dt, e, factor, spread, r, z, drift, env;
     int64_t bin, cell;
     bool learning;
 
@@ -1116,15 +1286,19 @@ risk_profile_update(RiskProfile *p, double t_s, double value)
         z = 0;
     }
 
+    env = profile_env_update(p, bin, value);
     if (p->relearn_left > 0) {
         drift = profile_relearn_step(
             p, value - p->level_alarm - profile_seasonal(p, bin), spread,
             factor);
+        profile_env_alarm(p, p->env_m);
+        profile_env_alarm(p, p->level);
     } else {
-        drift = profile_detectors(p, z, learning);
+        drift = profile_detectors(p, z, env, learning);
         profile_learn(p, bin, r, z, spread, factor);
         if (!learning && drift >= 0.5) {
             profile_relearn_start(p, drift);
+            profile_env_alarm(p, p->env_m);
         }
     }
 

@@ -14,12 +14,13 @@
  *   nightly job at 02:00) become part of normal and are reported as
  *   events rather than alarms;
  * - a drift score in [0, 1]: how far current behaviour departs from the
- *   baseline, from the standardised residuals (robust z) and a change
- *   detector on them (CUSUM / Page-Hinkley, both directions), mapped to
- *   [0, 1] by a calibration documented in docs/risk.md: on a series that
- *   keeps to its baseline, drift >= 0.5 occurs in about one episode per
- *   week of data; a sustained shift of a few spreads reaches 0.5 within a
- *   few samples.
+ *   baseline, from the standardised residuals (robust z), a change
+ *   detector on them (CUSUM / Page-Hinkley, both directions) and an
+ *   envelope detector (the smoothed deseasonalised value against the
+ *   past week's range), mapped to [0, 1] by a calibration documented in
+ *   docs/risk.md: on a series that keeps to its baseline, drift >= 0.5
+ *   occurs in at most about one episode per week of data; a sustained
+ *   shift of a few spreads reaches 0.5 within a few samples.
  *
  * Time is in seconds (any origin, e.g. Unix time) and only orders samples
  * and gives their phase: phase = floor(t / bin_s) mod period.  Samples may

@@ -5,8 +5,10 @@
  * nothing in white noise, a non-candidate 8 h period from the
  * periodogram, degenerate input); the drift score (low on a long
  * stationary seasonal series, above 0.5 within a few samples of a level
- * shift of a few spreads either way, a nightly job learnt and reported
- * as an event, bad input, determinism) and its calibration (episodes of
+ * shift of a few spreads either way or of a fourfold noise, a slow
+ * decline on a wandering, spiky series caught by the envelope detector,
+ * a nightly job learnt and reported as an event, bad input and long
+ * gaps, determinism) and its calibration (episodes of
  * drift >= 0.5 per week of Gaussian-residual seasonal data, at 5-minute
  * and 1-minute samples).  Every series is synthetic from a fixed seed.
  */
@@ -280,6 +282,73 @@ test_drift_level_shift(void)
     }
 }
 
+/* The noise grows fourfold at 6 weeks: seen within a few samples. */
+static void
+test_drift_variance_change(void)
+{
+    size_t at = 6 * 2016 + 100, n = at + 288;
+
+    for (guint32 seed = 1; seed <= 3; seed++) {
+        g_autoptr(GRand) r = g_rand_new_with_seed(seed);
+        g_autoptr(RiskProfile) p = new_profile(300);
+        int first = -1;
+
+        for (size_t i = 0; i < n; i++) {
+            double t = T0 + (double) i * 300;
+            double d = risk_profile_update(
+                p, t, rhythm(t) + (i >= at ? 8 : 2) * gauss(r));
+
+            if (i >= at && d >= 0.5 && first < 0) {
+                first = (int) (i - at);
+            }
+        }
+        CU_ASSERT(first >= 0 && first <= 12);
+    }
+}
+
+/*
+ * A slow decline (the shape of a failing machine's temperature): on a
+ * series that wanders (AR(1), phi 0.98, sd about 5) and has spikes of
+ * 20 on 1 % of the samples, so the level and shift detectors have learnt
+ * wide tails, the level falls by 30 over 12 hours and stays.  The
+ * envelope detector sees the smoothed value leave the past week's range
+ * and reports it once within 18 hours of the start; the level and shift
+ * detectors alone miss most of these.
+ */
+static void
+test_drift_slow_decline(void)
+{
+    size_t at = 3 * 2016 + 100, n = at + 3 * 288;
+
+    for (guint32 seed = 1; seed <= 4; seed++) {
+        g_autoptr(GRand) r = g_rand_new_with_seed(seed);
+        g_autoptr(RiskProfile) p = new_profile(300);
+        g_autofree double *d = g_new(double, n);
+        double ar = 0;
+        int first = -1;
+
+        for (size_t i = 0; i < n; i++) {
+            double t = T0 + (double) i * 300, y = rhythm(t);
+            double spike = 0;
+
+            ar = 0.98 * ar + gauss(r);
+            if (g_rand_double(r) < 0.01) {
+                spike = g_rand_double(r) < 0.5 ? -20 : 20;
+            }
+            y += ar + spike + gauss(r);
+            if (i >= at) {
+                y -= 30 * MIN((double) (i - at) / 144, 1);
+            }
+            d[i] = risk_profile_update(p, t, y);
+            if (i >= at && d[i] >= 0.5 && first < 0) {
+                first = (int) (i - at);
+            }
+        }
+        CU_ASSERT(first >= 0 && first <= 216);
+        CU_ASSERT(episodes(d, at, n) <= 3);
+    }
+}
+
 /* A shift is reported once, then re-learnt: drift falls back. */
 static void
 test_drift_relearns(void)
@@ -430,6 +499,46 @@ test_bad_input(void)
     CU_ASSERT(risk_profile_update(c, NAN, 1) <= 1);
 }
 
+/* Gaps longer than the envelope's week, a clock going back, NaN runs
+ * and a constant stretch: finite scores, and the series is followed
+ * again after each gap. */
+static void
+test_gaps(void)
+{
+    g_autoptr(GRand) r = g_rand_new_with_seed(17);
+    g_autoptr(RiskProfile) p = new_profile(300);
+    double t = T0;
+    RiskDrift rd;
+    size_t high = 0;
+
+    for (size_t i = 0; i < 12000; i++) {
+        double v = rhythm(t) + 2 * gauss(r), d;
+
+        if (i >= 5000 && i < 5300) {
+            v = NAN;
+        } else if (i >= 7000 && i < 7600) {
+            v = 50;
+        }
+        if (i == 3000 || i == 9000) {
+            t += 10 * DAY_S;
+        }
+        if (i == 6000) {
+            t -= 2 * DAY_S;
+        }
+        d = risk_profile_update(p, t, v);
+        CU_ASSERT(isfinite(d) && d >= 0 && d <= 1);
+        risk_profile_drift(p, &rd);
+        CU_ASSERT(drift_finite(&rd));
+        if (i >= 11000) {
+            high += d >= 0.5;
+        }
+        t += 300;
+    }
+    /* Mostly quiet a few days after the last gap. */
+    CU_ASSERT(high < 50);
+    CU_ASSERT(rd.backwards > 0);
+}
+
 static void
 test_deterministic(void)
 {
@@ -559,9 +668,12 @@ static const CutestCase cases[] = {
     {"periods_degenerate", test_periods_degenerate},
     {"drift_stationary", test_drift_stationary},
     {"drift_level_shift", test_drift_level_shift},
+    {"drift_variance_change", test_drift_variance_change},
+    {"drift_slow_decline", test_drift_slow_decline},
     {"drift_relearns", test_drift_relearns},
     {"nightly_event", test_nightly_event},
     {"bad_input", test_bad_input},
+    {"gaps", test_gaps},
     {"deterministic", test_deterministic},
     {"calibration", test_calibration},
     {"options", test_options},
