@@ -127,6 +127,16 @@ static const CliOptDef shadow_retire_opts[] = {
     {NULL},
 };
 
+static const CliOptDef cutover_opts[] = {
+    {"domain", CLI_OPT_STRING, CLI_OPT_REQUIRED | CLI_OPT_POSITIONAL, "DOMAIN",
+     "domain name or UUID", NULL},
+    {"now", CLI_OPT_BOOL, 0, NULL,
+     "only onto a shadow that is ready now (fail otherwise)", NULL},
+    {"wait", CLI_OPT_DURATION, 0, "TIMEOUT",
+     "wait until the cutover is over (at most TIMEOUT)", NULL},
+    {NULL},
+};
+
 static char *
 fmt_mib(json_object *o, const char *key)
 {
@@ -417,6 +427,75 @@ cmd_shadow_create(CliCtx *ctx, const CliArgs *args, GError **error)
 }
 
 static bool
+cmd_cutover(CliCtx *ctx, const CliArgs *args, GError **error)
+{
+    const char *dom = cli_args_get_string(args, "domain");
+    json_object *params = json_object_new_object();
+    g_autoptr(json_object) r = NULL;
+    g_autoptr(json_object) done = NULL;
+    g_autofree char *shown = cli_format_text(dom);
+    json_object *c = NULL;
+    const char *st;
+
+    json_object_object_add(params, "domain", json_object_new_string(dom));
+    json_object_object_add(params, "now",
+                           json_object_new_boolean(cli_args_has(args, "now")));
+    r = cli_call(ctx, "cutover", params, error, "cutover of '%s' failed",
+                 shown);
+    if (!r) {
+        return false;
+    }
+    if (!cli_args_has(args, "wait")) {
+        if (ctx->json) {
+            cli_print_json(ctx, r, false);
+        } else {
+            fprintf(ctx->out, "%s: moving %s onto %s (%s)\n",
+                    cli_json_string(r, "state"), shown,
+                    or_dash(cli_json_string(r, "host")),
+                    cli_json_string(r, "state") &&
+                            strcmp(cli_json_string(r, "state"), "staging") == 0
+                        ? "as soon as its shadow is staged"
+                        : "migrating now");
+        }
+        return true;
+    }
+    done = wait_for(ctx, dom, "promoted warm cold retired",
+                    cli_args_get_int(args, "wait", 600), error);
+    if (!done) {
+        return false;
+    }
+    /* The cutover is over once it left ACTIVE and no longer pends. */
+    while (rec_bool(done, "pending_cutover")) {
+        json_object_put(g_steal_pointer(&done));
+        done = wait_for(ctx, dom, "promoted warm cold retired",
+                        cli_args_get_int(args, "wait", 600), error);
+        if (!done) {
+            return false;
+        }
+    }
+    st = cli_json_string(done, "state");
+    if (ctx->json) {
+        cli_print_json(ctx, done, false);
+    } else if (json_object_object_get_ex(done, "cutover", &c) &&
+               g_strcmp0(st, "promoted") == 0) {
+        fprintf(ctx->out,
+                "%s now runs on %s: %.1f MiB memory + %.1f MiB disk in "
+                "%" G_GINT64_FORMAT " ms, downtime %" G_GINT64_FORMAT " ms\n",
+                shown, cli_json_string(done, "host"),
+                (double) cli_json_int(c, "memory_bytes") / 1048576.0,
+                (double) cli_json_int(c, "disk_bytes") / 1048576.0,
+                cli_json_int(c, "total_ms"), cli_json_int(c, "downtime_ms"));
+    }
+    if (g_strcmp0(st, "promoted") != 0) {
+        g_set_error(error, CLI_ERROR, CLI_ERROR_FAILED,
+                    "the cutover of '%s' did not happen (shadow %s): %s", shown,
+                    or_dash(st), or_dash(cli_json_string(done, "error")));
+        return false;
+    }
+    return true;
+}
+
+static bool
 cmd_shadow_retire(CliCtx *ctx, const CliArgs *args, GError **error)
 {
     const char *dom = cli_args_get_string(args, "domain");
@@ -481,5 +560,16 @@ const CliCmdDef cli_shadow_cmds[] = {
      "its host, the primary's staging overlay is committed back into its "
      "disk, and the reservation is released.  A shadow still staging stops "
      "and is undone.  --wait waits until it is gone."},
+    {"cutover", cmd_cutover, cutover_opts,
+     "move a domain onto its shadow's host by live migration",
+     "Live-migrates DOMAIN onto the host of its shadow, peer to peer: the "
+     "shadow's domain makes room, the domain's disks land on new overlays "
+     "over the staged copies, so only what changed since staging crosses "
+     "the wire (an incremental storage copy), with auto-converge, xbzrle, "
+     "multifd or post-copy as its dirty-page rate asks.  With no shadow "
+     "ready, one is staged first and the cutover follows; --now refuses "
+     "instead.  A failed or timed-out migration leaves the domain running "
+     "where it was, puts the shadow back and backs off.  --wait waits for "
+     "the outcome and prints the bytes sent, time and downtime."},
     {NULL},
 };

@@ -899,6 +899,26 @@ m_shadow_create(Dispatch *d, RpcServerClient *client, int64_t id,
 }
 
 static json_object *
+m_cutover(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
+          GError **error)
+{
+    const char *dom;
+    bool now = false;
+    g_autoptr(GError) err = NULL;
+    json_object *o;
+
+    if (!param_string(params, "domain", true, &dom, error) ||
+        !param_bool(params, "now", &now, error) || !shadows_on(d, error)) {
+        return NULL;
+    }
+    o = shadow_manager_cutover(d->sm, dom, now, &err);
+    if (!o) {
+        shadow_error_to_rpc(err, error);
+    }
+    return o;
+}
+
+static json_object *
 m_risk_model(Dispatch *d, RpcServerClient *client, int64_t id,
              json_object *params, GError **error)
 {
@@ -933,6 +953,7 @@ static const struct {
     {"shadow-info", m_shadow_info},
     {"shadow-create", m_shadow_create},
     {"shadow-retire", m_shadow_retire},
+    {"cutover", m_cutover},
 #endif
 };
 

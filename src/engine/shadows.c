@@ -9,6 +9,7 @@
 
 #include "model/json.h"
 #include "shadow/fsm.h"
+#include "shadow/plan.h"
 #include "sys/shadowops.h"
 #include "util/autoptr.h"
 #include "util/clock.h"
@@ -38,27 +39,42 @@ typedef struct {
 typedef struct {
     char *primary_uuid;
     char *primary_name;
-    char *primary_host; /* where it ran when staged */
-    char *name;         /* the shadow domain: PRIMARY~shadow */
-    char *host;         /* the shadow's host */
-    char *cell;         /* its cell */
-    char *mode;         /* "warm" or "cold" */
-    char *origin;       /* "operator" or "risk" */
-    char *placement;    /* why that host (one line) */
-    char *error;        /* the last failure (nullable) */
-    char *note;         /* the last remark (nullable) */
-    int64_t tag;        /* wall us when staging began; names the overlays */
-    double cpus;        /* reserved */
-    double mem_kib;     /* reserved */
-    uint64_t bytes;     /* staged bytes */
-    double stage_s;     /* staging took */
-    bool restage;       /* stage again once retired */
+    char *primary_host;    /* where it ran when staged */
+    char *name;            /* the shadow domain: PRIMARY~shadow */
+    char *host;            /* the shadow's host */
+    char *cell;            /* its cell */
+    char *mode;            /* "warm" or "cold" */
+    char *origin;          /* "operator" or "risk" */
+    char *placement;       /* why that host (one line) */
+    char *error;           /* the last failure (nullable) */
+    char *note;            /* the last remark (nullable) */
+    int64_t tag;           /* wall us when staging began; names the overlays */
+    double cpus;           /* reserved */
+    double mem_kib;        /* reserved */
+    uint64_t bytes;        /* staged bytes */
+    double stage_s;        /* staging took */
+    bool restage;          /* stage again once retired */
+    bool pending_cutover;  /* cut over as soon as staged */
+    int failures;          /* cutovers failed in a row */
+    int64_t backoff_until; /* no automatic cutover before (wall us) */
+    /* The last cutover */
+    char *cut_from;      /* the host the primary left */
+    char *cut_plan;      /* features and why */
+    int64_t cut_started; /* wall us */
+    int64_t cut_total_ms;
+    int64_t cut_downtime_ms;
+    uint64_t cut_memory_bytes;
+    uint64_t cut_disk_bytes;
+    int cut_iterations;
+    bool cut_postcopy;
     ShadowFsm fsm;
     GPtrArray *disks; /* ShadowDisk* */
     /* Not persisted: */
     bool busy;            /* a job runs on it */
     GCancellable *cancel; /* that job's */
 } Shadow;
+
+typedef struct Job Job;
 
 /* What outlives the manager for jobs finishing after it. */
 typedef struct {
@@ -78,6 +94,7 @@ struct ShadowManager {
     guint timer;
     int64_t next_audit; /* wall us */
     bool auditing;      /* a reconcile job runs */
+    Job *last_job;      /* start_job()'s cutover job, not yet run */
 };
 
 /* ------------------------------------------------------------------ */
@@ -116,6 +133,8 @@ shadow_free(gpointer p)
     g_free(sh->placement);
     g_free(sh->error);
     g_free(sh->note);
+    g_free(sh->cut_from);
+    g_free(sh->cut_plan);
     g_ptr_array_unref(sh->disks);
     g_clear_object(&sh->cancel);
     g_free(sh);
@@ -168,6 +187,38 @@ shadow_to_json(const Shadow *sh, bool runtime)
                            json_object_new_int64((int64_t) sh->bytes));
     json_object_object_add(o, "stage_seconds", model_json_double(sh->stage_s));
     json_object_object_add(o, "restage", json_object_new_boolean(sh->restage));
+    json_object_object_add(o, "pending_cutover",
+                           json_object_new_boolean(sh->pending_cutover));
+    json_object_object_add(o, "failures", json_object_new_int(sh->failures));
+    json_object_object_add(o, "backoff_until",
+                           json_object_new_int64(sh->backoff_until));
+    if (sh->cut_started) {
+        json_object *c = json_object_new_object();
+
+        jstr(c, "from", sh->cut_from);
+        jstr(c, "plan", sh->cut_plan);
+        json_object_object_add(c, "started",
+                               json_object_new_int64(sh->cut_started));
+        json_object_object_add(c, "total_ms",
+                               json_object_new_int64(sh->cut_total_ms));
+        json_object_object_add(c, "downtime_ms",
+                               json_object_new_int64(sh->cut_downtime_ms));
+        json_object_object_add(
+            c, "memory_bytes",
+            json_object_new_int64((int64_t) sh->cut_memory_bytes));
+        json_object_object_add(
+            c, "disk_bytes",
+            json_object_new_int64((int64_t) sh->cut_disk_bytes));
+        json_object_object_add(
+            c, "bytes_sent",
+            json_object_new_int64(
+                (int64_t) (sh->cut_memory_bytes + sh->cut_disk_bytes)));
+        json_object_object_add(c, "iterations",
+                               json_object_new_int(sh->cut_iterations));
+        json_object_object_add(c, "postcopy",
+                               json_object_new_boolean(sh->cut_postcopy));
+        json_object_object_add(o, "cutover", c);
+    }
     for (guint i = 0; i < sh->disks->len; i++) {
         const ShadowDisk *d = sh->disks->pdata[i];
         json_object *dj = json_object_new_object();
@@ -230,6 +281,27 @@ shadow_from_json(json_object *o)
     sh->stage_s = model_json_get_double(o, "stage_seconds");
     if (json_object_object_get_ex(o, "restage", &da)) {
         sh->restage = json_object_get_boolean(da);
+    }
+    if (json_object_object_get_ex(o, "pending_cutover", &da)) {
+        sh->pending_cutover = json_object_get_boolean(da);
+    }
+    sh->failures = (int) model_json_get_int(o, "failures", 0);
+    sh->backoff_until = model_json_get_int(o, "backoff_until", 0);
+    if (json_object_object_get_ex(o, "cutover", &da) &&
+        json_object_is_type(da, json_type_object)) {
+        sh->cut_from = gstr(da, "from");
+        sh->cut_plan = gstr(da, "plan");
+        sh->cut_started = model_json_get_int(da, "started", 0);
+        sh->cut_total_ms = model_json_get_int(da, "total_ms", 0);
+        sh->cut_downtime_ms = model_json_get_int(da, "downtime_ms", 0);
+        sh->cut_memory_bytes =
+            (uint64_t) model_json_get_int(da, "memory_bytes", 0);
+        sh->cut_disk_bytes = (uint64_t) model_json_get_int(da, "disk_bytes", 0);
+        sh->cut_iterations = (int) model_json_get_int(da, "iterations", 0);
+        sh->cut_postcopy = model_json_get_int(da, "postcopy", 0) != 0;
+        if (json_object_object_get_ex(da, "postcopy", &da)) {
+            sh->cut_postcopy = json_object_get_boolean(da);
+        }
     }
     da = NULL;
     if (json_object_object_get_ex(o, "disks", &da) &&
@@ -334,6 +406,7 @@ typedef enum {
     JOB_STAGE,
     JOB_RETIRE,
     JOB_AUDIT,
+    JOB_CUTOVER,
 } JobKind;
 
 typedef struct {
@@ -341,7 +414,7 @@ typedef struct {
     char *uri;
 } JobHost;
 
-typedef struct {
+struct Job {
     JobKind kind;
     ManagerRef *ref;
     const SysVirtOps *ops;
@@ -352,6 +425,10 @@ typedef struct {
     char *pool_path;
     int64_t warm_boot_s;
     GCancellable *cancel;
+    /* CUTOVER */
+    SysMigrateOpts mopts;
+    SysMigrateStats mstats;
+    bool restored; /* the shadow was put back after a failure */
     /* Results */
     bool ok;
     GError *error;
@@ -363,8 +440,10 @@ typedef struct {
     GHashTable *seen;      /* primary UUID -> libvirt state of its shadow
                             * ("" when its host was reached and had none) */
     GHashTable *unreached; /* host names not reached */
+    GHashTable *where;     /* primary UUID -> "src", "dst", "migrating",
+                            * "both" or "none" (ACTIVE records) */
     guint orphans;
-} Job;
+};
 
 static void
 job_host_free(gpointer p)
@@ -413,6 +492,9 @@ job_free(gpointer p)
     }
     if (j->unreached) {
         g_hash_table_unref(j->unreached);
+    }
+    if (j->where) {
+        g_hash_table_unref(j->where);
     }
     g_free(j);
 }
@@ -653,6 +735,136 @@ job_retire_thread(Job *j)
     j->ops->close(dst);
 }
 
+/* The primary's new disk on the shadow's host. */
+static char *
+primary_vol_name(const Shadow *sh, const char *target)
+{
+    return g_strdup_printf("%s.%s.qcow2", sh->primary_name, target);
+}
+
+/* Puts the shadow back as staging left it (after a failed cutover). */
+static bool
+restore_shadow(Job *j, SysVirtConn *dst, const char *shadow_xml, GError **error)
+{
+    Shadow *sh = j->sh;
+    bool warm = g_strcmp0(sh->mode, "warm") == 0;
+
+    for (guint i = 0; i < sh->disks->len; i++) {
+        ShadowDisk *d = sh->disks->pdata[i];
+        g_autofree char *svn = shadow_vol_name(sh, d->target);
+        g_autofree char *path =
+            sys_shadow_overlay(dst, j->pool, svn, d->base, d->format, error);
+
+        if (!path) {
+            return false;
+        }
+    }
+    if (!sys_shadow_define(dst, shadow_xml, warm, error)) {
+        return false;
+    }
+    if (warm && (!wait_cancellable(NULL, j->warm_boot_s, error) ||
+                 !sys_shadow_suspend(dst, sh->name, error))) {
+        return false;
+    }
+    return true;
+}
+
+static bool
+cutover(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
+{
+    Shadow *sh = j->sh;
+    g_autofree char *shadow_xml = NULL;
+    g_autofree char *xml = NULL;
+    g_autofree char *dest_xml = NULL;
+    g_autoptr(GHashTable) paths =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_autoptr(GPtrArray) targets = g_ptr_array_new();
+    g_autoptr(GError) err = NULL;
+
+    xml = sys_shadow_domain_xml(src, sh->primary_uuid, true, error);
+    shadow_xml =
+        xml ? sys_shadow_domain_xml(dst, sh->name, false, error) : NULL;
+    if (!shadow_xml) {
+        return false;
+    }
+    /* The shadow makes room for its primary: its domain and its own
+     * overlays go, the staged copies stay. */
+    if (!sys_shadow_remove_domain(dst, sh->name, error)) {
+        return false;
+    }
+    for (guint i = 0; i < sh->disks->len; i++) {
+        ShadowDisk *d = sh->disks->pdata[i];
+        g_autofree char *svn = shadow_vol_name(sh, d->target);
+        g_autofree char *pvn = primary_vol_name(sh, d->target);
+        char *path;
+
+        if (!sys_shadow_delete_pool_volume(dst, j->pool, svn, error)) {
+            goto restore;
+        }
+        path = sys_shadow_overlay(dst, j->pool, pvn, d->base, d->format, error);
+        if (!path) {
+            goto restore;
+        }
+        g_hash_table_insert(paths, d->target, path);
+        g_ptr_array_add(targets, d->target);
+    }
+    g_ptr_array_add(targets, NULL);
+    dest_xml = sys_domxml_set_disks(xml, paths, error);
+    if (!dest_xml ||
+        !sys_shadow_migrate(src, dst, sh->primary_uuid, j->dst_uri, dest_xml,
+                            (const char *const *) targets->pdata, &j->mopts,
+                            j->cancel, &j->mstats, error)) {
+        goto restore;
+    }
+    /* The primary left its host: its staging overlays there are unused
+     * now (the frozen files stay, as the operator's). */
+    for (guint i = 0; i < sh->disks->len; i++) {
+        ShadowDisk *d = sh->disks->pdata[i];
+
+        if (!sys_shadow_delete_volume(src, d->overlay, &err)) {
+            note(j, "%s not removed from %s: %s", d->overlay, sh->primary_host,
+                 err->message);
+            g_clear_error(&err);
+        }
+    }
+    return true;
+
+restore:
+    for (guint i = 0; i < sh->disks->len; i++) {
+        ShadowDisk *d = sh->disks->pdata[i];
+        g_autofree char *pvn = primary_vol_name(sh, d->target);
+
+        sys_shadow_delete_pool_volume(dst, j->pool, pvn, NULL);
+    }
+    if (restore_shadow(j, dst, shadow_xml, &err)) {
+        j->restored = true;
+    } else {
+        note(j, "the shadow could not be put back: %s", err->message);
+    }
+    return false;
+}
+
+static void
+job_cutover_thread(Job *j)
+{
+    g_autoptr(GError) err = NULL;
+    SysVirtConn *src = job_open(j, j->src_uri, &err);
+    SysVirtConn *dst = src ? job_open(j, j->dst_uri, &err) : NULL;
+
+    if (!src) {
+        g_prefix_error(&err, "the primary's host: ");
+    } else if (!dst) {
+        g_prefix_error(&err, "the shadow's host %s: ", j->sh->host);
+    } else {
+        j->ok = cutover(j, src, dst, &err);
+    }
+    if (!j->ok) {
+        j->error = g_steal_pointer(&err);
+    }
+    j->ops->close(src);
+    j->ops->close(dst);
+}
+
 /* Whether a non-final record owns @d on @host. */
 static const Shadow *
 owner_of(Job *j, const char *host, const SysShadowDomain *d)
@@ -735,9 +947,56 @@ remove_orphan(Job *j, SysVirtConn *c, const char *host,
     fold_orphan_overlays(j, d);
 }
 
+/* Whether @uuid runs (or is paused) on host @name. */
+static bool
+runs_on(Job *j, const char *name, const char *uuid, bool *ret_job)
+{
+    for (guint i = 0; i < j->hosts->len; i++) {
+        const JobHost *h = j->hosts->pdata[i];
+        SysVirtConn *c;
+        g_autofree char *st = NULL;
+
+        if (g_strcmp0(h->name, name) != 0) {
+            continue;
+        }
+        c = job_open(j, h->uri, NULL);
+        st = c ? sys_shadow_domain_state(c, uuid, NULL) : NULL;
+        if (ret_job) {
+            *ret_job = c && sys_shadow_job_active(c, uuid);
+        }
+        j->ops->close(c);
+        return st && (strcmp(st, "running") == 0 || strcmp(st, "paused") == 0);
+    }
+    return false;
+}
+
+/* Where the primary of an ACTIVE record is. */
+static void
+locate_active(Job *j, const Shadow *sh)
+{
+    bool migrating = false;
+    bool at_src = runs_on(j, sh->cut_from ? sh->cut_from : sh->primary_host,
+                          sh->primary_uuid, &migrating);
+    bool at_dst = runs_on(j, sh->host, sh->primary_uuid, NULL);
+    const char *w = migrating          ? "migrating"
+                    : at_src && at_dst ? "both"
+                    : at_dst           ? "dst"
+                    : at_src           ? "src"
+                                       : "none";
+
+    g_hash_table_replace(j->where, g_strdup(sh->primary_uuid), g_strdup(w));
+}
+
 static void
 job_audit_thread(Job *j)
 {
+    for (guint i = 0; i < j->records->len; i++) {
+        const Shadow *sh = j->records->pdata[i];
+
+        if (sh->fsm.state == SHADOW_STATE_ACTIVE && !sh->busy) {
+            locate_active(j, sh);
+        }
+    }
     for (guint i = 0; i < j->hosts->len; i++) {
         const JobHost *h = j->hosts->pdata[i];
         g_autoptr(GError) err = NULL;
@@ -779,6 +1038,9 @@ job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
         break;
     case JOB_AUDIT:
         job_audit_thread(j);
+        break;
+    case JOB_CUTOVER:
+        job_cutover_thread(j);
         break;
     }
     g_task_return_boolean(task, TRUE);
@@ -849,6 +1111,11 @@ start_job(ShadowManager *sm, Shadow *sh, JobKind kind)
     sh->cancel = g_cancellable_new();
     j->cancel = g_object_ref(sh->cancel);
     sh->busy = true;
+    if (kind == JOB_CUTOVER) {
+        /* The caller completes and runs it. */
+        sm->last_job = j;
+        return;
+    }
     job_run(j);
 }
 
@@ -884,6 +1151,95 @@ retired(ShadowManager *sm, Shadow *sh)
     }
 }
 
+/* Moves the primary of @sh (WARM or COLD, idle) onto it. */
+static void
+start_cutover(ShadowManager *sm, Shadow *sh, const char *why)
+{
+    g_autoptr(DomSample) s = monitor_find_domain(sm->m, sh->primary_uuid, NULL);
+    double mem_mib = s ? (double) s->mem_max_kib / 1024 : sh->mem_kib / 1024;
+    double dirty = s ? s->dirty_mbps : NAN;
+    ShadowMigrationPlan plan;
+    g_autofree char *detail = NULL;
+    Job *j;
+
+    shadow_migration_plan(mem_mib, dirty, (double) sh->bytes / 1048576.0,
+                          sm->cfg->link_mibps, &plan);
+    g_free(sh->cut_plan);
+    sh->cut_plan = g_strdup_printf(
+        "%s%s%s%s%s (%s; dirty %.1f MiB/s, about %.0f s)",
+        plan.auto_converge ? "auto-converge " : "",
+        plan.xbzrle ? "xbzrle " : "", plan.multifd ? "multifd " : "",
+        plan.postcopy ? "postcopy-allowed " : "", "pre-copy", plan.why,
+        isfinite(dirty) ? dirty : 0.0, plan.seconds);
+    g_free(sh->cut_from);
+    sh->cut_from =
+        s && s->host ? g_strdup(s->host) : g_strdup(sh->primary_host);
+    sh->cut_started = util_clock_wall();
+    sh->cut_total_ms = sh->cut_downtime_ms = 0;
+    sh->cut_memory_bytes = sh->cut_disk_bytes = 0;
+    sh->cut_iterations = 0;
+    sh->cut_postcopy = false;
+    sh->pending_cutover = false;
+    detail =
+        g_strdup_printf("%s: migrating %s from %s: %s", why ? why : "cutover",
+                        sh->primary_name, sh->cut_from, sh->cut_plan);
+    if (!step(sm, sh, SHADOW_EVENT_ACTIVATE, detail)) {
+        return;
+    }
+    start_job(sm, sh, JOB_CUTOVER);
+    /* start_job() made the job: give it the plan. */
+    j = sm->last_job;
+    j->mopts.auto_converge = plan.auto_converge;
+    j->mopts.xbzrle = plan.xbzrle;
+    j->mopts.multifd = plan.multifd;
+    j->mopts.postcopy = plan.postcopy;
+    j->mopts.timeout_s = sm->cfg->migration_timeout_s;
+    j->mopts.bandwidth_mib = (uint64_t) sm->cfg->migration_bandwidth;
+    job_run(j);
+}
+
+static void
+cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
+{
+    g_autofree char *detail = NULL;
+
+    g_clear_pointer(&sh->note, g_free);
+    if (j->notes->len) {
+        sh->note = g_strdup(j->notes->str);
+    }
+    sh->cut_total_ms = j->mstats.total_ms;
+    sh->cut_downtime_ms = j->mstats.downtime_ms;
+    sh->cut_memory_bytes = j->mstats.memory_bytes;
+    sh->cut_disk_bytes = j->mstats.disk_bytes;
+    sh->cut_iterations = j->mstats.iterations;
+    sh->cut_postcopy = j->mstats.postcopy_used;
+    if (j->ok) {
+        sh->failures = 0;
+        g_clear_pointer(&sh->error, g_free);
+        detail = g_strdup_printf(
+            "%s now runs on %s: %.1f MiB memory + %.1f MiB disk sent in "
+            "%" G_GINT64_FORMAT " ms, downtime %" G_GINT64_FORMAT " ms%s",
+            sh->primary_name, sh->host,
+            (double) sh->cut_memory_bytes / 1048576.0,
+            (double) sh->cut_disk_bytes / 1048576.0, sh->cut_total_ms,
+            sh->cut_downtime_ms, sh->cut_postcopy ? " (post-copy)" : "");
+        step(sm, sh, SHADOW_EVENT_CUTOVER_DONE, detail);
+        return;
+    }
+    sh->failures++;
+    sh->backoff_until =
+        util_clock_wall() +
+        MIN((int64_t) 60 << MIN(sh->failures - 1, 6), 3600) * G_USEC_PER_SEC;
+    g_free(sh->error);
+    sh->error = g_strdup(j->error ? j->error->message : "unknown error");
+    detail = g_strdup_printf("%s stays on %s: %s%s", sh->primary_name,
+                             sh->cut_from, sh->error,
+                             j->restored ? ""
+                                         : " (the shadow is gone: it "
+                                           "will be staged again)");
+    step(sm, sh, SHADOW_EVENT_CUTOVER_FAILED, detail);
+}
+
 static void
 stage_done(ShadowManager *sm, Shadow *sh, Job *j)
 {
@@ -906,6 +1262,9 @@ stage_done(ShadowManager *sm, Shadow *sh, Job *j)
              g_strcmp0(sh->mode, "warm") == 0 ? SHADOW_EVENT_STAGED_WARM
                                               : SHADOW_EVENT_STAGED_COLD,
              detail);
+        if (sh->pending_cutover) {
+            start_cutover(sm, sh, "cutover asked for while staging");
+        }
         return;
     }
     g_free(sh->error);
@@ -959,6 +1318,8 @@ job_done(GObject *source, GAsyncResult *res, gpointer data)
     sh->busy = false;
     if (j->kind == JOB_STAGE) {
         stage_done(sm, sh, j);
+    } else if (j->kind == JOB_CUTOVER) {
+        cutover_done(sm, sh, j);
     } else {
         retire_done(sm, sh, j);
     }
@@ -983,6 +1344,7 @@ start_audit(ShadowManager *sm)
     j->records = g_ptr_array_new_with_free_func(shadow_free);
     j->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     j->unreached = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    j->where = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     for (guint i = 0; i < sm->cfg->hosts->len; i++) {
         const ConfigHost *h = sm->cfg->hosts->pdata[i];
         JobHost *jh = g_new0(JobHost, 1);
@@ -997,7 +1359,10 @@ start_audit(ShadowManager *sm)
 
         /* Busy ones too, so that what their jobs make is not an orphan. */
         if (!shadow_state_is_final(sh->fsm.state)) {
-            g_ptr_array_add(j->records, shadow_copy(sh));
+            Shadow *c = shadow_copy(sh);
+
+            c->busy = sh->busy;
+            g_ptr_array_add(j->records, c);
         }
     }
     sm->auditing = true;
@@ -1042,10 +1407,30 @@ audit_done(ShadowManager *sm, Job *j)
                 start_job(sm, sh, JOB_RETIRE);
             }
             break;
-        case SHADOW_STATE_ACTIVE:
-            step(sm, sh, SHADOW_EVENT_CUTOVER_FAILED,
-                 "cutover interrupted (umbrad stopped)");
+        case SHADOW_STATE_ACTIVE: {
+            /* A cutover cut short: the migration is peer-to-peer, so it
+             * went on without umbrad; see where it ended. */
+            const char *w = g_hash_table_lookup(j->where, sh->primary_uuid);
+
+            if (g_strcmp0(w, "dst") == 0) {
+                sh->failures = 0;
+                step(sm, sh, SHADOW_EVENT_CUTOVER_DONE,
+                     "the migration completed while umbrad was down");
+            } else if (g_strcmp0(w, "src") == 0) {
+                sh->failures++;
+                step(sm, sh, SHADOW_EVENT_CUTOVER_FAILED,
+                     "the migration did not complete while umbrad was down; "
+                     "the primary runs at home");
+            } else if (g_strcmp0(w, "migrating") == 0) {
+                /* Look again soon. */
+                sm->next_audit = util_clock_wall() + 5 * G_USEC_PER_SEC;
+            } else if (w) {
+                g_warning("shadow %s: its primary is on %s (after a cutover "
+                          "cut short); left for the operator",
+                          sh->name, w);
+            }
             break;
+        }
         case SHADOW_STATE_RETIRING:
             start_job(sm, sh, JOB_RETIRE);
             break;
@@ -1475,4 +1860,55 @@ handle_event(ShadowManager *sm, const UmbraEvent *ev)
             start_job(sm, sh, JOB_RETIRE);
         }
     }
+}
+
+json_object *
+shadow_manager_cutover(ShadowManager *sm, const char *dom, bool now,
+                       GError **error)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(DomSample) s = monitor_find_domain(sm->m, dom, &err);
+    Shadow *sh;
+
+    if (!s || !s->host || s->state != DOM_STATE_RUNNING) {
+        g_set_error(error, SHADOW_MANAGER_ERROR,
+                    SHADOW_MANAGER_ERROR_UNKNOWN_DOMAIN, "%s",
+                    s ? "the domain is not running on a known host"
+                      : err->message);
+        return NULL;
+    }
+    sh = g_hash_table_lookup(sm->shadows, s->uuid);
+    if (sh && !shadow_state_is_final(sh->fsm.state) && !sh->busy &&
+        (sh->fsm.state == SHADOW_STATE_WARM ||
+         sh->fsm.state == SHADOW_STATE_COLD)) {
+        start_cutover(sm, sh, "operator");
+        return shadow_to_json(sh, true);
+    }
+    if (now) {
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_BUSY,
+                    "'%s' has no shadow ready (%s); without --now the "
+                    "cutover waits for one",
+                    s->name,
+                    sh && !shadow_state_is_final(sh->fsm.state)
+                        ? shadow_state_to_string(sh->fsm.state)
+                        : "none");
+        return NULL;
+    }
+    if (!sh || shadow_state_is_final(sh->fsm.state)) {
+        json_object *o = shadow_manager_create(sm, s->uuid, NULL, NULL, error);
+
+        if (!o) {
+            return NULL;
+        }
+        json_object_put(o);
+        sh = g_hash_table_lookup(sm->shadows, s->uuid);
+    }
+    if (sh->fsm.state != SHADOW_STATE_STAGING) {
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_BUSY,
+                    "the shadow of '%s' is %s; try again", s->name,
+                    shadow_state_to_string(sh->fsm.state));
+        return NULL;
+    }
+    sh->pending_cutover = true;
+    return shadow_to_json(sh, true);
 }

@@ -101,3 +101,17 @@ json_object *shadow_manager_create(ShadowManager *sm, const char *dom,
 /* Starts retiring @dom's shadow.  Returns: (transfer full) its record. */
 json_object *shadow_manager_retire(ShadowManager *sm, const char *dom,
                                    GError **error);
+
+/*
+ * shadow_manager_cutover:
+ * @dom: a running domain
+ * @now: only onto a shadow ready now; otherwise fail
+ *
+ * Live-migrates @dom onto its shadow's host (docs/architecture.md,
+ * "Cutover"): onto the ready shadow at once; without @now, when it has
+ * none, stages one (or waits for the staging under way) and migrates as
+ * soon as it is ready.
+ * Returns: (transfer full) the shadow's record, or NULL with @error.
+ */
+json_object *shadow_manager_cutover(ShadowManager *sm, const char *dom,
+                                    bool now, GError **error);

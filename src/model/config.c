@@ -118,6 +118,8 @@ config_new_defaults(const char *path)
     cfg->risk_interval_s = 60;
     cfg->shadow_cell = g_strdup("preferred");
     cfg->cpu_overcommit = 1.0;
+    cfg->migration_timeout_s = 300;
+    cfg->link_mibps = 117;
     cfg->shadow_mode = g_strdup("warm");
     cfg->shadow_idle_s = 30 * 60;
     cfg->shadow_warm_boot_s = 20;
@@ -311,6 +313,33 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
         }
         g_free(cfg->shadow_cell);
         cfg->shadow_cell = g_strdup(val);
+    } else if (strcmp(key, "migration_timeout") == 0) {
+        if (!parse_range(val, 10, 86400, true, &v)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'migration_timeout': '%s' is not a duration between 10s "
+                "and 1d",
+                val);
+        }
+        cfg->migration_timeout_s = v;
+    } else if (strcmp(key, "migration_bandwidth") == 0) {
+        if (!parse_range(val, 0, 1000000, false, &v)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'migration_bandwidth': '%s' is not a whole number of "
+                "MiB/s between 0 (no cap) and 1000000",
+                val);
+        }
+        cfg->migration_bandwidth = v;
+    } else if (strcmp(key, "link_mibps") == 0) {
+        char *end = NULL;
+        double d = g_ascii_strtod(val, &end);
+
+        if (!end || end == val || *end || !(d >= 1 && d <= 1e6)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'link_mibps': '%s' is not a number between 1 and "
+                "1000000 (MiB/s)",
+                val);
+        }
+        cfg->link_mibps = d;
     } else if (strcmp(key, "cpu_overcommit") == 0) {
         char *end = NULL;
         double d = g_ascii_strtod(val, &end);
@@ -398,7 +427,9 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
             "keepalive_interval, keepalive_count, reconnect_min, "
             "reconnect_max, forecast_model, forecast_refit, risk, "
             "risk_interval, risk_threshold, risk_precision, risk_rho, "
-            "shadow_cell, cpu_overcommit, shadow_mode, shadow_idle, "
+            "shadow_cell, cpu_overcommit, migration_timeout, link_mibps, "
+            "migration_bandwidth, "
+            "shadow_mode, shadow_idle, "
             "shadow_warm_boot, "
             "shadow_pool, shadow_pool_path)",
             key);

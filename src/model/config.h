@@ -49,39 +49,42 @@ typedef struct {
 } ConfigCell;
 
 typedef struct {
-    char *path;                 /* file it was read from (for messages) */
-    int64_t interval_s;         /* sampling interval, 1..3600 s */
-    char *store_path;           /* SQLite store */
-    char *socket_path;          /* RPC unix socket */
-    char *hook_socket_path;     /* datagram socket the libvirt hook uses */
-    char *spool_dir;            /* where the hook spools when we are down */
-    char *socket_group;         /* group allowed on the RPC socket */
-    int64_t retention_raw_s;    /* keep raw samples this long */
-    int64_t retention_5m_s;     /* keep 5-minute averages this long */
-    int64_t retention_events_s; /* keep events this long */
-    int keepalive_interval_s;   /* libvirt keepalive interval */
-    int keepalive_count;        /* libvirt keepalive count */
-    int64_t reconnect_min_s;    /* first reconnect delay */
-    int64_t reconnect_max_s;    /* reconnect backoff cap */
-    char *forecast_model;       /* forecasting model name, or "off" */
-    int64_t forecast_refit_s;   /* refit each domain this often */
-    bool risk;                  /* the risk engine runs (risk = on) */
-    double risk_threshold;      /* initial alert threshold, (0, 1) */
-    double risk_precision;      /* target precision of alerts, (0, 1] */
-    double risk_rho;            /* error correlation between domains */
-    int64_t risk_interval_s;    /* the risk engine runs this often */
-    char *shadow_cell;          /* "preferred" or "required": a shadow's
-                                 * cell should (must) differ */
-    double cpu_overcommit;      /* placement plans with CPUs x this */
-    char *shadow_mode;          /* "warm" (booted then paused) or "cold" */
-    int64_t shadow_idle_s;      /* retire a shadow idle this long */
-    int64_t shadow_warm_boot_s; /* a warm shadow boots this long, then
-                                 * pauses */
-    char *shadow_pool;          /* storage pool for staged disks */
-    char *shadow_pool_path;     /* its directory when umbra creates it */
-    GPtrArray *groups;          /* ConfigGroup*, file order */
-    GPtrArray *hosts;           /* ConfigHost*, in file order */
-    GPtrArray *cells;           /* ConfigCell*, first mention order */
+    char *path;                  /* file it was read from (for messages) */
+    int64_t interval_s;          /* sampling interval, 1..3600 s */
+    char *store_path;            /* SQLite store */
+    char *socket_path;           /* RPC unix socket */
+    char *hook_socket_path;      /* datagram socket the libvirt hook uses */
+    char *spool_dir;             /* where the hook spools when we are down */
+    char *socket_group;          /* group allowed on the RPC socket */
+    int64_t retention_raw_s;     /* keep raw samples this long */
+    int64_t retention_5m_s;      /* keep 5-minute averages this long */
+    int64_t retention_events_s;  /* keep events this long */
+    int keepalive_interval_s;    /* libvirt keepalive interval */
+    int keepalive_count;         /* libvirt keepalive count */
+    int64_t reconnect_min_s;     /* first reconnect delay */
+    int64_t reconnect_max_s;     /* reconnect backoff cap */
+    char *forecast_model;        /* forecasting model name, or "off" */
+    int64_t forecast_refit_s;    /* refit each domain this often */
+    bool risk;                   /* the risk engine runs (risk = on) */
+    double risk_threshold;       /* initial alert threshold, (0, 1) */
+    double risk_precision;       /* target precision of alerts, (0, 1] */
+    double risk_rho;             /* error correlation between domains */
+    int64_t risk_interval_s;     /* the risk engine runs this often */
+    char *shadow_cell;           /* "preferred" or "required": a shadow's
+                                  * cell should (must) differ */
+    double cpu_overcommit;       /* placement plans with CPUs x this */
+    int64_t migration_timeout_s; /* abort a cutover migration after */
+    double link_mibps;           /* migration link speed, for the plan */
+    int64_t migration_bandwidth; /* cap on a migration, MiB/s (0: none) */
+    char *shadow_mode;           /* "warm" (booted then paused) or "cold" */
+    int64_t shadow_idle_s;       /* retire a shadow idle this long */
+    int64_t shadow_warm_boot_s;  /* a warm shadow boots this long, then
+                                  * pauses */
+    char *shadow_pool;           /* storage pool for staged disks */
+    char *shadow_pool_path;      /* its directory when umbra creates it */
+    GPtrArray *groups;           /* ConfigGroup*, file order */
+    GPtrArray *hosts;            /* ConfigHost*, in file order */
+    GPtrArray *cells;            /* ConfigCell*, first mention order */
 } UmbraConfig;
 
 /*

@@ -719,3 +719,232 @@ sys_shadow_list(SysVirtConn *c, GError **error)
     free(doms);
     return g_steal_pointer(&out);
 }
+
+char *
+sys_shadow_uri_host(const char *uri)
+{
+    g_autoptr(GUri) u = uri ? g_uri_parse(uri, G_URI_FLAGS_NONE, NULL) : NULL;
+    const char *h = u ? g_uri_get_host(u) : NULL;
+
+    return h && *h ? g_strdup(h) : NULL;
+}
+
+typedef struct {
+    virDomainPtr dom;
+    const char *dst_uri;
+    virTypedParameterPtr params;
+    int nparams;
+    unsigned flags;
+    int rc;
+    char *err; /* libvirt's message on failure */
+    gint done; /* set when the call returned */
+} MigrateRun;
+
+static gpointer
+migrate_thread(gpointer data)
+{
+    MigrateRun *r = data;
+
+    r->rc = virDomainMigrateToURI3(r->dom, r->dst_uri, r->params,
+                                   (unsigned) r->nparams, r->flags);
+    if (r->rc < 0) {
+        virErrorPtr e = virGetLastError();
+
+        r->err = g_strdup(e && e->message ? e->message : "unknown error");
+        virResetLastError();
+    }
+    g_atomic_int_set(&r->done, 1);
+    return NULL;
+}
+
+static uint64_t
+param_ull(virTypedParameterPtr p, int n, const char *name)
+{
+    unsigned long long v = 0;
+
+    virTypedParamsGetULLong(p, n, name, &v);
+    return v;
+}
+
+/* Fills @ret from the completed job on the target. */
+static void
+completed_stats(SysVirtConn *dst, const char *uuid, SysMigrateStats *ret)
+{
+    g_autoptr(virDomain) d = virDomainLookupByUUIDString(dst->conn, uuid);
+    virTypedParameterPtr p = NULL;
+    int n = 0, type = 0;
+
+    if (!d || virDomainGetJobStats(d, &type, &p, &n,
+                                   VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) {
+        virResetLastError();
+        return;
+    }
+    if (param_ull(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED)) {
+        ret->total_ms = (int64_t) param_ull(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED);
+    }
+    ret->downtime_ms = (int64_t) param_ull(p, n, VIR_DOMAIN_JOB_DOWNTIME);
+    if (param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED)) {
+        ret->memory_bytes = param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
+    }
+    if (param_ull(p, n, VIR_DOMAIN_JOB_DISK_PROCESSED)) {
+        ret->disk_bytes = param_ull(p, n, VIR_DOMAIN_JOB_DISK_PROCESSED);
+    }
+    if (param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION)) {
+        ret->iterations =
+            (int) param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+    }
+    virTypedParamsFree(p, n);
+}
+
+bool
+sys_shadow_migrate(SysVirtConn *src, SysVirtConn *dst, const char *uuid,
+                   const char *dst_uri, const char *dest_xml,
+                   const char *const *disks, const SysMigrateOpts *opts,
+                   GCancellable *cancel, SysMigrateStats *ret, GError **error)
+{
+    g_autoptr(virDomain) d = lookup(src, uuid, error);
+    g_autofree char *host = sys_shadow_uri_host(dst_uri);
+    g_autofree char *muri = NULL;
+    MigrateRun run = {0};
+    int maxp = 0;
+    GThread *th;
+    int64_t t0 = g_get_monotonic_time();
+    int64_t deadline;
+    bool aborted = false, cancelled = false;
+    int last_iter = 0;
+    int64_t iter_since = t0;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!d) {
+        return false;
+    }
+    run.dom = d;
+    run.dst_uri = dst_uri;
+    run.flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER |
+                VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE |
+                VIR_MIGRATE_ABORT_ON_ERROR;
+    if (host) {
+        muri = g_strdup_printf("tcp://%s", host);
+        virTypedParamsAddString(&run.params, &run.nparams, &maxp,
+                                VIR_MIGRATE_PARAM_URI, muri);
+    }
+    if (dest_xml) {
+        virTypedParamsAddString(&run.params, &run.nparams, &maxp,
+                                VIR_MIGRATE_PARAM_DEST_XML, dest_xml);
+        virTypedParamsAddString(&run.params, &run.nparams, &maxp,
+                                VIR_MIGRATE_PARAM_PERSIST_XML, dest_xml);
+    }
+    if (disks && disks[0]) {
+        run.flags |= VIR_MIGRATE_NON_SHARED_INC;
+        for (size_t i = 0; disks[i]; i++) {
+            virTypedParamsAddString(&run.params, &run.nparams, &maxp,
+                                    VIR_MIGRATE_PARAM_MIGRATE_DISKS, disks[i]);
+        }
+        if (muri) {
+            virTypedParamsAddString(&run.params, &run.nparams, &maxp,
+                                    VIR_MIGRATE_PARAM_DISKS_URI, muri);
+        }
+    }
+    if (opts->auto_converge) {
+        run.flags |= VIR_MIGRATE_AUTO_CONVERGE;
+    }
+    if (opts->xbzrle) {
+        run.flags |= VIR_MIGRATE_COMPRESSED;
+        virTypedParamsAddString(&run.params, &run.nparams, &maxp,
+                                VIR_MIGRATE_PARAM_COMPRESSION, "xbzrle");
+    }
+    if (opts->multifd > 0) {
+        run.flags |= VIR_MIGRATE_PARALLEL;
+        virTypedParamsAddInt(&run.params, &run.nparams, &maxp,
+                             VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS,
+                             opts->multifd);
+    }
+    if (opts->postcopy) {
+        run.flags |= VIR_MIGRATE_POSTCOPY;
+    }
+    if (opts->bandwidth_mib) {
+        virTypedParamsAddULLong(&run.params, &run.nparams, &maxp,
+                                VIR_MIGRATE_PARAM_BANDWIDTH,
+                                opts->bandwidth_mib);
+    }
+    deadline =
+        t0 + (opts->timeout_s > 0 ? opts->timeout_s : 600) * G_USEC_PER_SEC;
+    th = g_thread_new("migrate", migrate_thread, &run);
+    /* Watch the job: progress for the stats, the timeout, cancellation,
+     * and the switch to post-copy when pre-copy stops converging. */
+    while (!g_atomic_int_get(&run.done)) {
+        g_usleep(200 * 1000);
+        {
+            virTypedParameterPtr p = NULL;
+            int n = 0, type = 0;
+
+            if (virDomainGetJobStats(d, &type, &p, &n, 0) == 0) {
+                int iter =
+                    (int) param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+                uint64_t db = param_ull(p, n, VIR_DOMAIN_JOB_DISK_PROCESSED);
+                uint64_t mb = param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
+
+                if (db > ret->disk_bytes) {
+                    ret->disk_bytes = db;
+                }
+                if (mb > ret->memory_bytes) {
+                    ret->memory_bytes = mb;
+                }
+                if (iter != last_iter) {
+                    last_iter = iter;
+                    iter_since = g_get_monotonic_time();
+                }
+                virTypedParamsFree(p, n);
+            }
+            virResetLastError();
+        }
+        if (!cancelled && g_cancellable_is_cancelled(cancel)) {
+            cancelled = true;
+            virDomainAbortJob(d);
+            virResetLastError();
+        } else if (!aborted && g_get_monotonic_time() > deadline) {
+            aborted = true;
+            virDomainAbortJob(d);
+            virResetLastError();
+        } else if (opts->postcopy && !ret->postcopy_used && last_iter >= 5 &&
+                   g_get_monotonic_time() - iter_since < G_USEC_PER_SEC) {
+            /* Five passes and still dirtying: finish in post-copy. */
+            if (virDomainMigrateStartPostCopy(d, 0) == 0) {
+                ret->postcopy_used = true;
+            }
+            virResetLastError();
+        }
+    }
+    g_thread_join(th);
+    virTypedParamsFree(run.params, run.nparams);
+    ret->total_ms = (g_get_monotonic_time() - t0) / 1000;
+    if (run.rc < 0) {
+        g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
+                    "migration of '%s' to %s %s: %s", uuid, dst_uri,
+                    aborted     ? "timed out and was aborted"
+                    : cancelled ? "was cancelled"
+                                : "failed",
+                    run.err);
+        g_free(run.err);
+        return false;
+    }
+    completed_stats(dst, uuid, ret);
+    return true;
+}
+
+bool
+sys_shadow_job_active(SysVirtConn *c, const char *uuid)
+{
+    g_autoptr(virDomain) d = virDomainLookupByUUIDString(c->conn, uuid);
+    virDomainJobInfo info;
+    bool active;
+
+    if (!d) {
+        virResetLastError();
+        return false;
+    }
+    active =
+        virDomainGetJobInfo(d, &info) == 0 && info.type != VIR_DOMAIN_JOB_NONE;
+    virResetLastError();
+    return active;
+}

@@ -145,3 +145,53 @@ GPtrArray *sys_shadow_list(SysVirtConn *c, GError **error);
  * SYS_VIRT_ERROR_NO_DOMAIN when there is none). */
 char *sys_shadow_domain_state(SysVirtConn *c, const char *name_or_uuid,
                               GError **error);
+
+/* How to migrate (chosen by the engine from the dirty rate). */
+typedef struct {
+    bool auto_converge;     /* VIR_MIGRATE_AUTO_CONVERGE */
+    bool xbzrle;            /* VIR_MIGRATE_COMPRESSED, xbzrle */
+    int multifd;            /* VIR_MIGRATE_PARALLEL with this many channels
+                             * (0: off) */
+    bool postcopy;          /* allowed; switched to when the pre-copy stalls */
+    int64_t timeout_s;      /* abort (the domain stays at home) after */
+    uint64_t bandwidth_mib; /* cap, MiB/s (0: none) */
+} SysMigrateOpts;
+
+/* What a migration cost. */
+typedef struct {
+    int64_t total_ms;      /* the whole job */
+    int64_t downtime_ms;   /* the guest's pause */
+    uint64_t memory_bytes; /* memory sent */
+    uint64_t disk_bytes;   /* storage sent (the incremental layer) */
+    int iterations;        /* pre-copy passes */
+    bool postcopy_used;    /* it had to switch to post-copy */
+} SysMigrateStats;
+
+/*
+ * sys_shadow_migrate:
+ * @src: the domain's host; @dst: the target host (for the stats)
+ * @dst_uri: the target's libvirt URI (the source's libvirtd connects to
+ *     it: peer-to-peer, so the migration does not depend on umbrad
+ *     staying up)
+ * @dest_xml: the domain as it will be on the target (its disks on the
+ *     target's pre-created overlays)
+ * @disks: (nullable) NULL-ended targets to copy incrementally (their
+ *     top layer only: VIR_MIGRATE_NON_SHARED_INC); NULL = shared storage
+ * @cancel: (nullable) aborts the job
+ *
+ * Live-migrates @uuid, persistently, undefining it on @src once done.
+ * On failure libvirt leaves the domain running on @src.
+ */
+bool sys_shadow_migrate(SysVirtConn *src, SysVirtConn *dst, const char *uuid,
+                        const char *dst_uri, const char *dest_xml,
+                        const char *const *disks, const SysMigrateOpts *opts,
+                        GCancellable *cancel, SysMigrateStats *ret,
+                        GError **error);
+
+/* The host part of a libvirt URI ("qemu+tcp://10.0.0.3/system" ->
+ * "10.0.0.3"), or NULL for a local URI. */
+char *sys_shadow_uri_host(const char *uri);
+
+/* Returns: whether domain @uuid on @c's host has a job running (e.g. an
+ * outgoing migration); false when it has none or is not there. */
+bool sys_shadow_job_active(SysVirtConn *c, const char *uuid);

@@ -838,7 +838,8 @@ cmd_guest_undefine() {
     [ -n "$name" ] || die "usage: lab.sh guest-undefine NAME"
     for h in $(host_names); do
         uri=$(host_uri "$h")
-        # The guest, and any umbra shadow of it with its volumes.
+        # The guest, any umbra shadow of it, and their volumes in umbra's
+        # pool (NAME~shadow.* staged copies, NAME.* disks after a cutover).
         for d in "$name" "$name~shadow"; do
             if virsh -q -c "$uri" domstate "$d" >/dev/null 2>&1; then
                 virsh -q -c "$uri" destroy "$d" >/dev/null 2>&1 || true
@@ -847,7 +848,8 @@ cmd_guest_undefine() {
             fi
         done
         for v in $(virsh -q -c "$uri" vol-list umbra 2>/dev/null |
-            awk -v p="$name~shadow." 'index($1, p) == 1 { print $1 }'); do
+            awk -v p="$name~shadow." -v q="$name." \
+                'index($1, p) == 1 || index($1, q) == 1 { print $1 }'); do
             virsh -q -c "$uri" vol-delete "$v" --pool umbra >/dev/null 2>&1 || true
         done
     done

@@ -2,15 +2,17 @@
  * tests/unit/test-shadow-fsm.c: the shadow lifecycle against a golden
  * transcript (tests/data/shadow/lifecycle.{script,golden}), the way OVS
  * tests/reconnect.at drives its FSM: every allowed transition, every
- * refusal, idleness.
+ * refusal, idleness; and the migration plan (shadow/plan.h).
  */
 #include "shadow/fsm.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cutest.h"
+#include "shadow/plan.h"
 
 #define SEC G_GINT64_CONSTANT(1000000)
 
@@ -117,10 +119,46 @@ test_bad_event(void)
     CU_ASSERT_EQUAL(f.since, 5);
 }
 
+/* The migration plan follows the dirty rate against the link. */
+static void
+test_migration_plan(void)
+{
+    ShadowMigrationPlan p;
+
+    /* 128 MiB, idle, 100 MiB/s: plain pre-copy, 1.28 s + the disk. */
+    shadow_migration_plan(128, 0, 10, 100, &p);
+    CU_ASSERT_FALSE(p.xbzrle || p.auto_converge || p.postcopy);
+    CU_ASSERT_EQUAL(p.multifd, 0);
+    CU_ASSERT_DOUBLE_EQUAL(p.seconds, 1.28 + 0.1, 1e-9);
+    /* NaN dirty rate counts as unknown, not as a failure. */
+    shadow_migration_plan(128, NAN, 0, 100, &p);
+    CU_ASSERT_DOUBLE_EQUAL(p.seconds, 1.28, 1e-9);
+    /* 20 %: xbzrle only; 30 %: and auto-converge; 60 %: and post-copy. */
+    shadow_migration_plan(1024, 20, 0, 100, &p);
+    CU_ASSERT_TRUE(p.xbzrle && !p.auto_converge && !p.postcopy);
+    shadow_migration_plan(1024, 30, 0, 100, &p);
+    CU_ASSERT_TRUE(p.xbzrle && p.auto_converge && !p.postcopy);
+    CU_ASSERT_DOUBLE_EQUAL(p.seconds, 1024.0 / 70, 1e-9);
+    shadow_migration_plan(1024, 60, 0, 100, &p);
+    CU_ASSERT_TRUE(p.xbzrle && p.auto_converge && p.postcopy);
+    /* Dirtier than the link: pre-copy cannot end. */
+    shadow_migration_plan(1024, 150, 0, 100, &p);
+    CU_ASSERT_TRUE(p.postcopy);
+    CU_ASSERT_FALSE(isfinite(p.seconds));
+    /* Large memory: multifd. */
+    shadow_migration_plan(8192, 0, 0, 100, &p);
+    CU_ASSERT_EQUAL(p.multifd, 4);
+    /* Bad input. */
+    shadow_migration_plan(128, 0, 0, 0, &p);
+    CU_ASSERT_FALSE(isfinite(p.seconds));
+    CU_ASSERT_PTR_NOT_NULL(p.why);
+}
+
 static const CutestCase cases[] = {
     {"golden transcript", test_golden},
     {"names", test_names},
     {"bad event", test_bad_event},
+    {"migration plan", test_migration_plan},
 };
 
 CUTEST_MAIN("shadow-fsm", cases)

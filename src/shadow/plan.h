@@ -1,0 +1,39 @@
+/*
+ * shadow/plan.h: how to live-migrate a domain, from its memory size, its
+ * measured dirty-page rate and the link (pure arithmetic, unit-tested).
+ *
+ * Pre-copy sends memory while the guest keeps dirtying it; it converges
+ * when the link outruns the dirty rate.  The plan:
+ *   - dirty rate at most 10 % of the link: plain pre-copy;
+ *   - above 10 %: xbzrle (only the changed bytes of re-sent pages);
+ *   - above 25 %: auto-converge too (QEMU throttles the vCPUs);
+ *   - above 50 %, or when pre-copy would not converge: post-copy allowed
+ *     as the last resort (switched to if pre-copy stalls);
+ *   - 4 GiB of memory or more: multifd with 4 channels.
+ * The time estimate is memory / (link - dirty rate) for pre-copy (with
+ * the xbzrle and throttling help ignored, so it errs long), plus the
+ * incremental disk layer at link speed.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    bool auto_converge;
+    bool xbzrle;
+    bool postcopy;
+    int multifd;     /* channels, 0 = off */
+    double seconds;  /* estimated duration; INFINITY if it cannot end */
+    const char *why; /* one line: what drove the choice (static) */
+} ShadowMigrationPlan;
+
+/*
+ * shadow_migration_plan:
+ * @mem_mib: the domain's memory
+ * @dirty_mibps: its dirty-page rate (NaN: unknown, taken as 0)
+ * @disk_mib: the incremental disk data to send
+ * @link_mibps: the link's speed (> 0)
+ */
+void shadow_migration_plan(double mem_mib, double dirty_mibps, double disk_mib,
+                           double link_mibps, ShadowMigrationPlan *ret);

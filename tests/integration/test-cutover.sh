@@ -1,0 +1,121 @@
+#!/bin/bash
+# Cutover (issue 5): a domain moves onto its shadow's host by live
+# migration while it works: its in-guest counter goes on, HTTP requests
+# keep being answered, only what changed since staging crosses as
+# storage, and what it wrote after staging is on the target.  umbrad
+# killed in the middle of a (peer-to-peer) migration finds it done after
+# its restart, with the domain running once.  Bad input is refused.
+. "$(dirname "$0")/lib.sh"
+require_lab
+
+G=it-cut
+G2=it-cut2
+guest_up $G umbra-h1
+guest_up $G2 umbra-h2
+ip=$(guest_ip $G)
+umbrad_start 1 "shadow_warm_boot = 3s"
+jwait 30 "$G listed" '[.domains[] | select(.name == "'$G'")] | length == 1' list
+
+disk_sum() {
+    curl -sf -m 20 "http://$1/cgi-bin/disk?$2" | sed -n 's/.* sum=//p'
+}
+vshq() {
+    lab virsh "$@" 2>/dev/null
+}
+where() {
+    local h
+    for h in umbra-h1 umbra-h2 umbra-h3; do
+        if vshq "$h" domstate "$1" >/dev/null; then
+            echo "$h $(vshq "$h" domstate "$1" | head -n 1)"
+        fi
+    done
+}
+
+# --- bad input -----------------------------------------------------------
+check "cutover of an unknown domain fails" \
+    bash -c "! '$UMBRACTL' -c '$SOCK' cutover no-such-domain 2>'$IT_DIR/e1'"
+check "... saying so" grep -q "no-such-domain" "$IT_DIR/e1"
+check "cutover --now without a ready shadow fails" \
+    bash -c "! '$UMBRACTL' -c '$SOCK' cutover $G --now 2>'$IT_DIR/e2'"
+check "... saying there is no shadow ready" grep -q "no shadow ready" \
+    "$IT_DIR/e2"
+check "... and $G did not move" [ "$(where $G)" = "umbra-h1 running" ]
+
+# --- a cutover under load ---------------------------------------------------
+s_before=$(disk_sum "$ip" "op=fill&seed=5")
+ctl shadow-create $G --wait 180 >/dev/null || it_fail "shadow-create $G"
+s_after=$(disk_sum "$ip" "op=fill&seed=6")
+check "$G wrote after staging ($s_before -> $s_after)" \
+    [ -n "$s_after" ] && [ "$s_after" != "$s_before" ]
+target=$(jctl shadow-info $G | jq -r .host)
+
+# Poll the guest's counter 5 times a second through the cutover.
+(
+    end=$(($(date +%s) + 90))
+    while [ "$(date +%s)" -lt "$end" ] && [ ! -e "$IT_DIR/stop" ]; do
+        if v=$(curl -sf -m 2 "http://$ip/cgi-bin/counter"); then
+            echo "ok ${v#counter=}" | cut -d' ' -f1,2
+        else
+            echo "fail"
+        fi
+        sleep 0.2
+    done
+) >"$IT_DIR/poll.txt" &
+poller=$!
+sleep 3
+ctl cutover $G --wait 180 >"$IT_DIR/cutover.txt" ||
+    it_fail "cutover failed: $(cat "$IT_DIR/cutover.txt")"
+it_log "$(cat "$IT_DIR/cutover.txt")"
+sleep 3
+touch "$IT_DIR/stop"
+wait "$poller" || true
+
+jctl shadow-info $G >"$IT_DIR/info.json"
+check "the shadow was promoted" jq -e '.state == "promoted"' "$IT_DIR/info.json"
+check "$G runs on $target, once, and is gone from umbra-h1" \
+    [ "$(where $G)" = "$target running" ]
+jwait 30 "umbrad sees $G on $target" \
+    "[.domains[] | select(.name == \"$G\") | .host] == [\"$target\"]" list
+n_ok=$(grep -c '^ok' "$IT_DIR/poll.txt" || true)
+n_fail=$(grep -c '^fail' "$IT_DIR/poll.txt" || true)
+it_log "HTTP during the cutover: $n_ok answered, $n_fail failed"
+check "HTTP requests kept being answered ($n_fail of $((n_ok + n_fail)) failed)" \
+    [ "$n_ok" -gt 20 ] && [ "$n_fail" -le 1 ]
+check "the in-guest counter went on without restarting" \
+    awk '$1 == "ok" { if (seen && $2 + 0 < last) bad = 1; last = $2 + 0; seen = 1 }
+         END { exit bad || !seen }' "$IT_DIR/poll.txt"
+check "what $G wrote after staging is on $target" \
+    [ "$(disk_sum "$ip" "op=sum")" = "$s_after" ]
+disk_mib=$(jq '.cutover.disk_bytes / 1048576' "$IT_DIR/info.json")
+mem_mib=$(jq '.cutover.memory_bytes / 1048576' "$IT_DIR/info.json")
+it_log "cutover sent ${mem_mib} MiB memory + ${disk_mib} MiB disk," \
+    "downtime $(jq .cutover.downtime_ms "$IT_DIR/info.json") ms"
+check "only the layer written since staging crossed as storage (< 16 MiB)" \
+    jq -e '.cutover.disk_bytes < 16 * 1048576 and .cutover.memory_bytes > 0' \
+    "$IT_DIR/info.json"
+check "the events show the cutover" \
+    jq_ok '[.events[] | .type] | (index("shadow-active") != null) and
+           (index("shadow-promoted") != null)' events --domain $G --limit 200
+
+# --- umbrad killed in the middle of a migration -----------------------------
+umbrad_stop
+umbrad_start 1 "shadow_warm_boot = 3s" "migration_bandwidth = 4"
+jwait 30 "$G2 listed" '[.domains[] | select(.name == "'$G2'")] | length == 1' list
+ctl shadow-create $G2 --wait 180 >/dev/null || it_fail "shadow-create $G2"
+target2=$(jctl shadow-info $G2 | jq -r .host)
+ctl cutover $G2 >/dev/null || it_fail "cutover $G2"
+wait_for 60 "$G2 migrating" bash -c \
+    "bash '$LAB' virsh umbra-h2 domjobinfo $G2 2>/dev/null | grep -q 'Unbounded\|Job type: *Unbounded'"
+it_log "killing umbrad (-9) during the migration of $G2 to $target2"
+kill -9 "$UMBRAD_PID"
+wait "$UMBRAD_PID" 2>/dev/null || true
+UMBRAD_PID=""
+umbrad_start 1
+jwait 120 "$G2's cutover found complete" \
+    '.state == "promoted" and ([.journal[] | select(.detail |
+        test("completed while umbrad was down"))] | length == 1)' \
+    shadow-info $G2
+check "$G2 runs once, on $target2" [ "$(where $G2)" = "$target2 running" ]
+check "$G2 still answers HTTP" curl -sf -m 5 -o /dev/null \
+    "http://$(guest_ip $G2)/cgi-bin/counter"
+it_log "PASS"
