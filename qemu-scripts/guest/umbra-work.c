@@ -21,7 +21,9 @@
  *                 (DISK_MARK_OFF, DISK_MARK_LEN: outside disk-writer's
  *                 span) with O_DIRECT; `op=sum` prints the FNV-1a 64 of
  *                 that region, read with O_DIRECT.  Tests compare disks
- *                 from inside guests with it.
+ *                 from inside guests with it.  `op=bulk&mib=N&seed=S`
+ *                 writes N MiB of such data after the marked region
+ *                 (benchmarks: a disk with real data on it).
  *   disk-writer DEV [KIB_PER_SEC]
  *                 Writes KIB_PER_SEC (default 8) KiB per second to DEV with
  *                 O_DIRECT at rotating offsets and reads one block back,
@@ -199,6 +201,56 @@ cmd_counter(void)
     return 0;
 }
 
+/* Fills @buf (DISK_MARK_LEN bytes) with data derived from @seed. */
+static void
+disk_pattern(unsigned char *buf, uint64_t seed)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ULL ^ seed;
+
+    for (size_t i = 0; i < DISK_MARK_LEN; i += 8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        memcpy(buf + i, &x, 8);
+    }
+}
+
+static int
+cmd_disk_bulk(const char *query)
+{
+    unsigned char *buf = NULL;
+    long mib = 0, seed = 1;
+    char body[96];
+    int fd;
+
+    if (query_int(query, "mib", 0, 1 << 20, &mib) < 0 || mib <= 0 ||
+        query_int(query, "seed", 1, 1000000, &seed) < 0) {
+        http_reply(400, "Bad Request", "bad query: want op=bulk&mib=N\n");
+        return 0;
+    }
+    fd = open(DISK_DEV, O_RDWR | O_DIRECT | O_CLOEXEC);
+    if (fd < 0 ||
+        posix_memalign((void **) &buf, DISK_BLOCK, DISK_MARK_LEN) != 0) {
+        http_reply(503, "Service Unavailable", "cannot open " DISK_DEV "\n");
+        return 0;
+    }
+    for (long done = 0; done < mib; done += DISK_MARK_LEN >> 20) {
+        off_t off = DISK_MARK_OFF + DISK_MARK_LEN + ((off_t) done << 20);
+
+        disk_pattern(buf, (uint64_t) seed * 1000003u + (uint64_t) done);
+        if (pwrite(fd, buf, DISK_MARK_LEN, off) != DISK_MARK_LEN) {
+            http_reply(503, "Service Unavailable", "write failed\n");
+            return 0;
+        }
+    }
+    fdatasync(fd);
+    close(fd);
+    free(buf);
+    snprintf(body, sizeof(body), "bulk mib=%ld\n", mib);
+    http_reply(200, "OK", body);
+    return 0;
+}
+
 static int
 cmd_disk(void)
 {
@@ -214,6 +266,9 @@ cmd_disk(void)
         query = "";
     }
     op = strstr(query, "op=");
+    if (op && strncmp(op + 3, "bulk", 4) == 0) {
+        return cmd_disk_bulk(query);
+    }
     if (!op ||
         (strncmp(op + 3, "fill", 4) != 0 && strncmp(op + 3, "sum", 3) != 0) ||
         query_int(query, "seed", 1, 1000000, &seed) < 0) {
@@ -229,14 +284,7 @@ cmd_disk(void)
         return 0;
     }
     if (fill) {
-        uint64_t x = 0x9e3779b97f4a7c15ULL ^ (uint64_t) seed;
-
-        for (size_t i = 0; i < DISK_MARK_LEN; i += 8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            memcpy(buf + i, &x, 8);
-        }
+        disk_pattern(buf, (uint64_t) seed);
         if (pwrite(fd, buf, DISK_MARK_LEN, DISK_MARK_OFF) != DISK_MARK_LEN ||
             fdatasync(fd) < 0) {
             http_reply(503, "Service Unavailable", "write failed\n");

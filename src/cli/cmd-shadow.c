@@ -348,7 +348,8 @@ wait_for(CliCtx *ctx, const char *dom, const char *states, int64_t timeout_s,
         }
         st = or_dash(cli_json_string(r, "state"));
         key = g_strdup_printf(" %s ", st);
-        if (!rec_bool(r, "busy")) {
+        /* A promoted shadow's job is housekeeping (the block pull). */
+        if (!rec_bool(r, "busy") || strcmp(st, "promoted") == 0) {
             g_autofree char *all = g_strdup_printf(" %s ", states);
 
             if (strstr(all, key)) {
@@ -364,7 +365,7 @@ wait_for(CliCtx *ctx, const char *dom, const char *states, int64_t timeout_s,
             return NULL;
         }
         json_object_put(r);
-        if (!cli_wait_ms(500)) {
+        if (!cli_wait_ms(200)) {
             g_set_error(error, CLI_ERROR, CLI_ERROR_FAILED, "interrupted");
             return NULL;
         }

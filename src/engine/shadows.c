@@ -33,6 +33,10 @@ typedef struct {
     char *overlay; /* on the primary's host: what the primary writes now */
     char *base;    /* on the shadow's host: the staged copy */
     char *path;    /* on the shadow's host: the shadow's own overlay */
+    char *golden;  /* the frozen file's own backing file (a golden image
+                    * on every host), or NULL */
+    char *ppath;   /* on the shadow's host: the primary's overlay-to-be,
+                    * made ahead so the cutover need not */
     uint64_t bytes;
 } ShadowDisk;
 
@@ -111,6 +115,8 @@ shadow_disk_free(gpointer p)
     g_free(d->overlay);
     g_free(d->base);
     g_free(d->path);
+    g_free(d->ppath);
+    g_free(d->golden);
     g_free(d);
 }
 
@@ -229,6 +235,8 @@ shadow_to_json(const Shadow *sh, bool runtime)
         jstr(dj, "overlay", d->overlay);
         jstr(dj, "base", d->base);
         jstr(dj, "path", d->path);
+        jstr(dj, "primary_path", d->ppath);
+        jstr(dj, "golden", d->golden);
         json_object_object_add(dj, "bytes",
                                json_object_new_int64((int64_t) d->bytes));
         json_object_array_add(da, dj);
@@ -316,6 +324,8 @@ shadow_from_json(json_object *o)
             d->overlay = gstr(dj, "overlay");
             d->base = gstr(dj, "base");
             d->path = gstr(dj, "path");
+            d->ppath = gstr(dj, "primary_path");
+            d->golden = gstr(dj, "golden");
             d->bytes = (uint64_t) model_json_get_int(dj, "bytes", 0);
             if (!d->target) {
                 shadow_disk_free(d);
@@ -347,6 +357,13 @@ static char *
 shadow_vol_name(const Shadow *sh, const char *target)
 {
     return g_strdup_printf("%s.%s.qcow2", sh->name, target);
+}
+
+/* The primary's disk on the shadow's host once it moved there. */
+static char *
+primary_vol_name(const Shadow *sh, const char *target)
+{
+    return g_strdup_printf("%s.%s.qcow2", sh->primary_name, target);
 }
 
 /* ------------------------------------------------------------------ */
@@ -407,6 +424,7 @@ typedef enum {
     JOB_RETIRE,
     JOB_AUDIT,
     JOB_CUTOVER,
+    JOB_SETTLE,
 } JobKind;
 
 typedef struct {
@@ -569,8 +587,10 @@ undo_staging(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
     while (g_hash_table_iter_next(&it, &k, &v)) {
         g_autofree char *bv = base_vol_name(sh, k);
         g_autofree char *svn = shadow_vol_name(sh, k);
+        g_autofree char *pvn = primary_vol_name(sh, k);
 
         if (!sys_shadow_delete_pool_volume(dst, j->pool, svn, error) ||
+            !sys_shadow_delete_pool_volume(dst, j->pool, pvn, error) ||
             !sys_shadow_delete_pool_volume(dst, j->pool, bv, error)) {
             return false;
         }
@@ -617,6 +637,8 @@ stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
     g_autofree char *xml = NULL;
     g_autofree char *sxml = NULL;
     g_autoptr(GPtrArray) frozen = NULL;
+    g_autofree char *live = NULL;
+    g_autoptr(GPtrArray) live_disks = NULL;
     g_autoptr(GHashTable) paths = g_hash_table_new(g_str_hash, g_str_equal);
     SysShadowSpec spec = {0};
     bool warm = g_strcmp0(sh->mode, "warm") == 0;
@@ -627,6 +649,26 @@ stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
     }
     if (g_cancellable_set_error_if_cancelled(j->cancel, error)) {
         return false;
+    }
+    live = sys_shadow_domain_xml(src, sh->primary_uuid, false, error);
+    live_disks = live ? sys_domxml_disks(live, error) : NULL;
+    if (!live_disks) {
+        return false;
+    }
+    for (guint i = 0; i < live_disks->len; i++) {
+        const SysDomDisk *ld = live_disks->pdata[i];
+
+        /* A staged copy's header names its backing file by path: one
+         * local to the primary's host would not be on the target. */
+        if (ld->backing && g_str_has_prefix(ld->backing, j->pool_path)) {
+            g_set_error(error, SHADOW_MANAGER_ERROR,
+                        SHADOW_MANAGER_ERROR_INVALID,
+                        "disk %s of '%s' still stands on %s, local to its "
+                        "host; try again once its cutover's block pull is "
+                        "over",
+                        ld->target, sh->primary_name, ld->backing);
+            return false;
+        }
     }
     frozen = sys_shadow_freeze(src, sh->primary_uuid, tag, error);
     if (!frozen) {
@@ -641,6 +683,13 @@ stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
         d->format = g_strdup(f->format);
         d->frozen = g_strdup(f->frozen);
         d->overlay = g_strdup(f->overlay);
+        for (guint k = 0; k < live_disks->len; k++) {
+            const SysDomDisk *ld = live_disks->pdata[k];
+
+            if (strcmp(ld->target, f->target) == 0) {
+                d->golden = g_strdup(ld->backing);
+            }
+        }
         g_ptr_array_add(sh->disks, d);
     }
     /* Disks in the domain's order: the boot disk, the critical one,
@@ -659,6 +708,15 @@ stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
             sys_shadow_overlay(dst, j->pool, svn, d->base, d->format, error);
         if (!d->path) {
             return false;
+        }
+        {
+            g_autofree char *pvn = primary_vol_name(sh, d->target);
+
+            d->ppath = sys_shadow_overlay(dst, j->pool, pvn, d->base, d->format,
+                                          error);
+            if (!d->ppath) {
+                return false;
+            }
         }
         g_hash_table_insert(paths, d->target, d->path);
     }
@@ -735,73 +793,35 @@ job_retire_thread(Job *j)
     j->ops->close(dst);
 }
 
-/* The primary's new disk on the shadow's host. */
-static char *
-primary_vol_name(const Shadow *sh, const char *target)
-{
-    return g_strdup_printf("%s.%s.qcow2", sh->primary_name, target);
-}
-
-/* Puts the shadow back as staging left it (after a failed cutover). */
-static bool
-restore_shadow(Job *j, SysVirtConn *dst, const char *shadow_xml, GError **error)
-{
-    Shadow *sh = j->sh;
-    bool warm = g_strcmp0(sh->mode, "warm") == 0;
-
-    for (guint i = 0; i < sh->disks->len; i++) {
-        ShadowDisk *d = sh->disks->pdata[i];
-        g_autofree char *svn = shadow_vol_name(sh, d->target);
-        g_autofree char *path =
-            sys_shadow_overlay(dst, j->pool, svn, d->base, d->format, error);
-
-        if (!path) {
-            return false;
-        }
-    }
-    if (!sys_shadow_define(dst, shadow_xml, warm, error)) {
-        return false;
-    }
-    if (warm && (!wait_cancellable(NULL, j->warm_boot_s, error) ||
-                 !sys_shadow_suspend(dst, sh->name, error))) {
-        return false;
-    }
-    return true;
-}
-
 static bool
 cutover(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
 {
     Shadow *sh = j->sh;
-    g_autofree char *shadow_xml = NULL;
     g_autofree char *xml = NULL;
     g_autofree char *dest_xml = NULL;
+    g_autofree char *still = NULL;
     g_autoptr(GHashTable) paths =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
     g_autoptr(GPtrArray) targets = g_ptr_array_new();
     g_autoptr(GError) err = NULL;
+    int64_t t0 = g_get_monotonic_time();
 
+    /* The paused shadow stays until the primary runs on its host (the
+     * settling removes it): its domain is not on the critical path, and
+     * a failed cutover finds it still there. */
     xml = sys_shadow_domain_xml(src, sh->primary_uuid, true, error);
-    shadow_xml =
-        xml ? sys_shadow_domain_xml(dst, sh->name, false, error) : NULL;
-    if (!shadow_xml) {
-        return false;
-    }
-    /* The shadow makes room for its primary: its domain and its own
-     * overlays go, the staged copies stay. */
-    if (!sys_shadow_remove_domain(dst, sh->name, error)) {
+    if (!xml) {
         return false;
     }
     for (guint i = 0; i < sh->disks->len; i++) {
         ShadowDisk *d = sh->disks->pdata[i];
-        g_autofree char *svn = shadow_vol_name(sh, d->target);
         g_autofree char *pvn = primary_vol_name(sh, d->target);
         char *path;
 
-        if (!sys_shadow_delete_pool_volume(dst, j->pool, svn, error)) {
-            goto restore;
-        }
-        path = sys_shadow_overlay(dst, j->pool, pvn, d->base, d->format, error);
+        /* Made at staging; its own shadow's overlay goes at settling. */
+        path = d->ppath ? g_strdup(d->ppath)
+                        : sys_shadow_overlay(dst, j->pool, pvn, d->base,
+                                             d->format, error);
         if (!path) {
             goto restore;
         }
@@ -810,38 +830,89 @@ cutover(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
     }
     g_ptr_array_add(targets, NULL);
     dest_xml = sys_domxml_set_disks(xml, paths, error);
+    note(j, "prepared in %" G_GINT64_FORMAT " ms",
+         (g_get_monotonic_time() - t0) / 1000);
     if (!dest_xml ||
         !sys_shadow_migrate(src, dst, sh->primary_uuid, j->dst_uri, dest_xml,
                             (const char *const *) targets->pdata, &j->mopts,
                             j->cancel, &j->mstats, error)) {
         goto restore;
     }
-    /* The primary left its host: its staging overlays there are unused
-     * now (the frozen files stay, as the operator's). */
-    for (guint i = 0; i < sh->disks->len; i++) {
-        ShadowDisk *d = sh->disks->pdata[i];
-
-        if (!sys_shadow_delete_volume(src, d->overlay, &err)) {
-            note(j, "%s not removed from %s: %s", d->overlay, sh->primary_host,
-                 err->message);
-            g_clear_error(&err);
-        }
-    }
+    note(j, "migrated in %" G_GINT64_FORMAT " ms",
+         (g_get_monotonic_time() - t0) / 1000);
     return true;
 
 restore:
+    /* The primary's overlays-to-be may hold part of a storage copy: make
+     * them afresh for the next attempt. */
     for (guint i = 0; i < sh->disks->len; i++) {
         ShadowDisk *d = sh->disks->pdata[i];
         g_autofree char *pvn = primary_vol_name(sh, d->target);
+        g_autofree char *p =
+            sys_shadow_overlay(dst, j->pool, pvn, d->base, d->format, NULL);
 
-        sys_shadow_delete_pool_volume(dst, j->pool, pvn, NULL);
+        if (!p) {
+            sys_shadow_delete_pool_volume(dst, j->pool, pvn, NULL);
+            g_clear_pointer(&d->ppath, g_free);
+        }
     }
-    if (restore_shadow(j, dst, shadow_xml, &err)) {
-        j->restored = true;
-    } else {
-        note(j, "the shadow could not be put back: %s", err->message);
+    still = sys_shadow_domain_state(dst, sh->name, &err);
+    j->restored = still != NULL;
+    if (!j->restored) {
+        note(j, "the shadow's domain is gone: %s", err->message);
     }
     return false;
+}
+
+/*
+ * After a cutover the primary's disks stand on the staged copies, local
+ * to its new host: pull their data up so that they stand on the golden
+ * images alone (which every host has), and let the staged copies go.
+ * The workload has moved already; this is housekeeping.
+ */
+static void
+job_settle_thread(Job *j)
+{
+    g_autoptr(GError) err = NULL;
+    SysVirtConn *dst = job_open(j, j->dst_uri, &err);
+    Shadow *sh = j->sh;
+
+    if (!dst) {
+        j->error = g_steal_pointer(&err);
+        return;
+    }
+    j->ok = true;
+    for (guint i = 0; i < sh->disks->len; i++) {
+        ShadowDisk *d = sh->disks->pdata[i];
+        g_autofree char *bv = base_vol_name(sh, d->target);
+        g_autofree char *svn = shadow_vol_name(sh, d->target);
+        SysVirtConn *src = job_open(j, j->src_uri, NULL);
+
+        /* The shadow (domain and overlay), and the primary's staging
+         * overlays on the host it left (the frozen files stay, the
+         * operator's). */
+        if (i == 0 && !sys_shadow_remove_domain(dst, sh->name, &err)) {
+            note(j, "%s not removed: %s", sh->name, err->message);
+            g_clear_error(&err);
+        }
+        sys_shadow_delete_pool_volume(dst, j->pool, svn, NULL);
+        if (!src || !sys_shadow_delete_volume(src, d->overlay, &err)) {
+            note(j, "%s not removed from %s%s%s", d->overlay, sh->cut_from,
+                 err ? ": " : "", err ? err->message : "");
+            g_clear_error(&err);
+        }
+        j->ops->close(src);
+
+        if (!sys_shadow_pull(dst, sh->primary_uuid, d->target, d->golden,
+                             &err) ||
+            !sys_shadow_delete_pool_volume(dst, j->pool, bv, &err)) {
+            note(j, "%s still stands on its staged copy: %s", d->target,
+                 err->message);
+            g_clear_error(&err);
+            j->ok = false;
+        }
+    }
+    j->ops->close(dst);
 }
 
 static void
@@ -1042,6 +1113,9 @@ job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
     case JOB_CUTOVER:
         job_cutover_thread(j);
         break;
+    case JOB_SETTLE:
+        job_settle_thread(j);
+        break;
     }
     g_task_return_boolean(task, TRUE);
 }
@@ -1105,7 +1179,9 @@ start_job(ShadowManager *sm, Shadow *sh, JobKind kind)
     g_autofree char *ph = primary_host_now(sm, sh);
 
     j->sh = shadow_copy(sh);
-    j->src_uri = g_strdup(host_uri(sm, ph ? ph : sh->primary_host));
+    j->src_uri = g_strdup(host_uri(sm, kind == JOB_SETTLE ? sh->cut_from
+                                       : ph               ? ph
+                                                          : sh->primary_host));
     j->dst_uri = g_strdup(host_uri(sm, sh->host));
     g_clear_object(&sh->cancel);
     sh->cancel = g_cancellable_new();
@@ -1206,6 +1282,7 @@ cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
     g_clear_pointer(&sh->note, g_free);
     if (j->notes->len) {
         sh->note = g_strdup(j->notes->str);
+        g_message("cutover of %s: %s", sh->primary_name, sh->note);
     }
     sh->cut_total_ms = j->mstats.total_ms;
     sh->cut_downtime_ms = j->mstats.downtime_ms;
@@ -1224,6 +1301,7 @@ cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
             (double) sh->cut_disk_bytes / 1048576.0, sh->cut_total_ms,
             sh->cut_downtime_ms, sh->cut_postcopy ? " (post-copy)" : "");
         step(sm, sh, SHADOW_EVENT_CUTOVER_DONE, detail);
+        start_job(sm, sh, JOB_SETTLE);
         return;
     }
     sh->failures++;
@@ -1320,6 +1398,13 @@ job_done(GObject *source, GAsyncResult *res, gpointer data)
         stage_done(sm, sh, j);
     } else if (j->kind == JOB_CUTOVER) {
         cutover_done(sm, sh, j);
+    } else if (j->kind == JOB_SETTLE) {
+        g_free(sh->note);
+        sh->note = g_strdup(j->ok ? "its disks stand on the golden images "
+                                    "alone; staged copies removed"
+                                  : j->notes->str);
+        journal(sm, sh, shadow_state_to_string(sh->fsm.state), "settled",
+                sh->note);
     } else {
         retire_done(sm, sh, j);
     }

@@ -21,6 +21,7 @@ sys_dom_disk_free(SysDomDisk *d)
     g_free(d->target);
     g_free(d->path);
     g_free(d->format);
+    g_free(d->backing);
     g_free(d);
 }
 
@@ -135,6 +136,7 @@ sys_domxml_disks(const char *xml, GError **error)
         disk->target = prop(find_one(doc, d, "target"), "dev");
         disk->path = prop(find_one(doc, d, "source"), "file");
         disk->format = prop(find_one(doc, d, "driver"), "type");
+        disk->backing = prop(find_one(doc, d, "backingStore/source"), "file");
         if (!disk->format) {
             disk->format = g_strdup("raw");
         }

@@ -23,9 +23,10 @@
 
 /* One writable file-backed disk of a domain. */
 typedef struct {
-    char *target; /* e.g. "vda" */
-    char *path;   /* its source file */
-    char *format; /* driver type ("raw" when the XML does not say) */
+    char *target;  /* e.g. "vda" */
+    char *path;    /* its source file */
+    char *format;  /* driver type ("raw" when the XML does not say) */
+    char *backing; /* its backing file, when the XML shows one */
 } SysDomDisk;
 
 void sys_dom_disk_free(SysDomDisk *d);

@@ -948,3 +948,40 @@ sys_shadow_job_active(SysVirtConn *c, const char *uuid)
     virResetLastError();
     return active;
 }
+
+bool
+sys_shadow_pull(SysVirtConn *c, const char *uuid, const char *target,
+                const char *base, GError **error)
+{
+    g_autoptr(virDomain) d = lookup(c, uuid, error);
+    int64_t deadline = g_get_monotonic_time() + FOLD_TIMEOUT_US;
+
+    if (!d) {
+        return false;
+    }
+    if (virDomainBlockRebase(d, target, base, 0, 0) < 0) {
+        return fail(error, SYS_VIRT_ERROR_CALL,
+                    "cannot pull the backing data of %s of '%s'", target, uuid);
+    }
+    for (;;) {
+        virDomainBlockJobInfo info;
+        int r = virDomainGetBlockJobInfo(d, target, &info, 0);
+
+        if (r < 0) {
+            return fail(error, SYS_VIRT_ERROR_CALL,
+                        "lost the block pull of %s of '%s'", target, uuid);
+        }
+        if (r == 0) {
+            return true; /* the job is over */
+        }
+        if (g_get_monotonic_time() > deadline) {
+            virDomainBlockJobAbort(d, target, 0);
+            g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
+                        "the block pull of %s of '%s' took too long "
+                        "(aborted)",
+                        target, uuid);
+            return false;
+        }
+        g_usleep(100 * 1000);
+    }
+}

@@ -195,3 +195,15 @@ char *sys_shadow_uri_host(const char *uri);
 /* Returns: whether domain @uuid on @c's host has a job running (e.g. an
  * outgoing migration); false when it has none or is not there. */
 bool sys_shadow_job_active(SysVirtConn *c, const char *uuid);
+
+/*
+ * sys_shadow_pull:
+ * @target: a disk of the running domain @uuid
+ * @base: (nullable) keep this backing file; NULL: pull everything
+ *
+ * Pulls the data of the backing files above @base into the disk's top
+ * layer (virDomainBlockRebase) and waits for it, so that the top layer
+ * then stands on @base alone.
+ */
+bool sys_shadow_pull(SysVirtConn *c, const char *uuid, const char *target,
+                     const char *base, GError **error);

@@ -97,6 +97,24 @@ check "the events show the cutover" \
     jq_ok '[.events[] | .type] | (index("shadow-active") != null) and
            (index("shadow-promoted") != null)' events --domain $G --limit 200
 
+# After the move the disk is settled onto the golden image, so that the
+# domain can be shadowed again from its new host.
+jwait 120 "$G's disk settled on $target" \
+    '[.journal[] | select(.event == "settled")] | length == 1' shadow-info $G
+check "the settling pulled the staged copy in" \
+    jq_ok '.note | test("golden images alone")' shadow-info $G
+disk_t=$(vshq "$target" domblklist $G | awk '$1 == "vda" { print $2 }')
+chain=$(lab exec "$target" qemu-img info -U --backing-chain "$disk_t" |
+    grep -c '^image:')
+check "$G's disk on $target stands on the golden image alone ($chain images)" \
+    [ "$chain" = 2 ]
+ctl shadow-create $G --wait 180 >"$IT_DIR/again.txt" ||
+    it_fail "a moved domain cannot be shadowed again: $(cat "$IT_DIR/again.txt")"
+check "the moved domain got a new shadow, off $target" \
+    jq_ok ".state == \"warm\" and .host != \"$target\"" shadow-info $G
+check "... and still reads its data" [ "$(disk_sum "$ip" "op=sum")" = "$s_after" ]
+ctl shadow-retire $G --wait 120 >/dev/null || it_fail "shadow-retire $G"
+
 # --- umbrad killed in the middle of a migration -----------------------------
 umbrad_stop
 umbrad_start 1 "shadow_warm_boot = 3s" "migration_bandwidth = 4"

@@ -765,9 +765,9 @@ cmd_guest_host() {
 }
 
 cmd_guest_define() {
-    local name=${1:-} host=${2:-} start=0 wait=0 ip="" mem=128 vcpus=1 f disk="" xml h
+    local name=${1:-} host=${2:-} start=0 wait=0 ip="" mem=128 vcpus=1 f disk="" size="" xml h
     if [ -z "$name" ] || [ -z "$host" ]; then
-        die "usage: lab.sh guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--vcpus N] [--disk PATH]"
+        die "usage: lab.sh guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--vcpus N] [--disk PATH] [--disk-size SIZE]"
     fi
     shift 2
     while [ $# -gt 0 ]; do
@@ -778,6 +778,7 @@ cmd_guest_define() {
         --mem) mem=$2 && shift ;;
         --disk) disk=$2 && shift ;;
         --vcpus) vcpus=$2 && shift ;;
+        --disk-size) size=$2 && shift ;;
         *) die "guest-define: unknown option $1" ;;
         esac
         shift
@@ -794,7 +795,9 @@ cmd_guest_define() {
     if [ -z "$disk" ]; then
         disk=$LAB_DISKS/$name.qcow2
         rm -f "$disk"
-        qemu-img create -q -f qcow2 -F qcow2 -b "$LAB_IMAGES/base.qcow2" "$disk"
+        # shellcheck disable=SC2086 # $size: empty or one word
+        qemu-img create -q -f qcow2 -F qcow2 -b "$LAB_IMAGES/base.qcow2" \
+            "$disk" $size
     fi
     printf 'name=%s\nip=%s\nmac=%s\nhost=%s\n' "$name" "$ip" "$(guest_mac "$ip")" \
         "$h" >"$f"
@@ -915,8 +918,9 @@ usage: lab.sh COMMAND [ARGS]
   virsh HOST ARGS...         virsh -c qemu+tcp://ADDR/system ARGS
   start-libvirtd HOST | stop-libvirtd HOST | restart-libvirtd HOST
   guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--vcpus N]
-                             [--disk PATH]
-                             (--disk: an existing qcow2 on HOST, kept on undefine)
+                             [--disk PATH] [--disk-size SIZE]
+                             (--disk: an existing qcow2 on HOST, kept on undefine;
+                             --disk-size: a disk larger than the image's 64M)
   guest-wait NAME [TIMEOUT_S] wait until the guest answers HTTP
   guest-undefine NAME        destroy, undefine, delete its disk
   guest-list                 guests with IP, MAC, current host

@@ -71,6 +71,7 @@ test_disks(void)
     CU_ASSERT_STRING_EQUAL(d->target, "vda");
     CU_ASSERT_STRING_EQUAL(d->path, "/srv/disks/web1.qcow2");
     CU_ASSERT_STRING_EQUAL(d->format, "qcow2");
+    CU_ASSERT_STRING_EQUAL(d->backing, "/srv/images/base.qcow2");
     d = disks->pdata[1];
     CU_ASSERT_STRING_EQUAL(d->target, "vdb");
     CU_ASSERT_STRING_EQUAL(d->format, "raw");
