@@ -564,13 +564,15 @@ const CliCmdDef cli_shadow_cmds[] = {
     {"cutover", cmd_cutover, cutover_opts,
      "move a domain onto its shadow's host by live migration",
      "Live-migrates DOMAIN onto the host of its shadow, peer to peer: the "
-     "shadow's domain makes room, the domain's disks land on new overlays "
+     "domain's disks land on overlays made at staging "
      "over the staged copies, so only what changed since staging crosses "
      "the wire (an incremental storage copy), with auto-converge, xbzrle, "
      "multifd or post-copy as its dirty-page rate asks.  With no shadow "
      "ready, one is staged first and the cutover follows; --now refuses "
      "instead.  A failed or timed-out migration leaves the domain running "
-     "where it was, puts the shadow back and backs off.  --wait waits for "
-     "the outcome and prints the bytes sent, time and downtime."},
+     "where it was, its shadow untouched, and backs off.  After a move, "
+     "umbrad removes the shadow and pulls the staged data into the "
+     "domain's new disk in the background.  --wait waits for the outcome "
+     "and prints the bytes sent, time and downtime."},
     {NULL},
 };
