@@ -59,6 +59,7 @@ typedef struct {
     double stage_s;        /* staging took */
     bool restage;          /* stage again once retired */
     bool pending_cutover;  /* cut over as soon as staged */
+    bool late_noted;       /* "too late" said for this risk episode */
     int failures;          /* cutovers failed in a row */
     int64_t backoff_until; /* no automatic cutover before (wall us) */
     /* The last cutover */
@@ -1528,6 +1529,88 @@ audit_done(ShadowManager *sm, Job *j)
 /* ------------------------------------------------------------------ */
 /* Upkeep                                                              */
 
+/* The 15-minute trouble probability of @uuid (the larger of its failure
+ * and its host's contention), the threshold and the expected time of
+ * trouble, from the risk engine.  Returns: false when it has none yet. */
+static bool
+trouble_of(ShadowManager *sm, const char *uuid, double *ret_p, double *ret_thr,
+           double *ret_t)
+{
+    g_autoptr(json_object) r =
+        sm->pred ? predictor_risk_json(sm->pred, uuid, NULL, NULL, NULL) : NULL;
+    json_object *ds = NULL, *d, *f = NULL, *c = NULL;
+    double pf, pc;
+
+    if (!r || !json_object_object_get_ex(r, "domains", &ds) ||
+        json_object_array_length(ds) < 1) {
+        return false;
+    }
+    d = json_object_array_get_idx(ds, 0);
+    json_object_object_get_ex(d, "failure", &f);
+    json_object_object_get_ex(d, "contention_p", &c);
+    pf = model_json_get_double(f, "15m");
+    pc = model_json_get_double(c, "15m");
+    *ret_p = isfinite(pf) && isfinite(pc) ? MAX(pf, pc)
+             : isfinite(pf)               ? pf
+                                          : pc;
+    *ret_thr = model_json_get_double(d, "threshold");
+    *ret_t = model_json_get_double(d, "t_trouble_s");
+    return isfinite(*ret_p) && isfinite(*ret_thr);
+}
+
+/* The automatic cutover (shadow/plan.h shadow_cutover_due()). */
+static void
+maybe_cutover(ShadowManager *sm, Shadow *sh, int64_t now)
+{
+    g_autoptr(DomSample) s = monitor_find_domain(sm->m, sh->primary_uuid, NULL);
+    ShadowMigrationPlan plan;
+    double p, thr, t;
+    g_autofree char *why = NULL;
+
+    if (!s || !trouble_of(sm, sh->primary_uuid, &p, &thr, &t)) {
+        return;
+    }
+    if (p >= 0.8 * thr) {
+        /* Still needed: not idle. */
+        shadow_fsm_touch(&sh->fsm, now);
+    }
+    shadow_migration_plan((double) s->mem_max_kib / 1024, s->dirty_mbps, 0,
+                          sm->cfg->link_mibps, &plan);
+    switch (
+        shadow_cutover_due(p, thr, t, plan.seconds, now, sh->backoff_until)) {
+    case SHADOW_CUTOVER_GO:
+        if (isfinite(t)) {
+            why = g_strdup_printf("risk %.2f within 15 min (threshold %.2f), "
+                                  "trouble expected in %.0f s",
+                                  p, thr, t);
+        } else {
+            why = g_strdup_printf("risk %.2f within 15 min (threshold %.2f)", p,
+                                  thr);
+        }
+        start_cutover(sm, sh, why);
+        break;
+    case SHADOW_CUTOVER_TOO_LATE:
+        if (!sh->late_noted) {
+            g_autofree char *detail = g_strdup_printf(
+                "risk %.2f, trouble expected in %.0f s, a migration takes "
+                "about %.0f s: not moving",
+                p, t, plan.seconds);
+
+            sh->late_noted = true;
+            monitor_post_event(
+                sm->m,
+                umbra_event_new(EVENT_SOURCE_DAEMON, s->host, sh->primary_name,
+                                sh->primary_uuid, "cutover-too-late", detail));
+        }
+        break;
+    case SHADOW_CUTOVER_WAIT:
+        sh->late_noted = false;
+        break;
+    case SHADOW_CUTOVER_BACKOFF:
+        break;
+    }
+}
+
 static gboolean
 on_upkeep(gpointer data)
 {
@@ -1542,6 +1625,13 @@ on_upkeep(gpointer data)
 
         if (sh->busy) {
             continue;
+        }
+        if (sm->cfg->shadow_auto && (sh->fsm.state == SHADOW_STATE_WARM ||
+                                     sh->fsm.state == SHADOW_STATE_COLD)) {
+            maybe_cutover(sm, sh, now);
+            if (sh->busy) {
+                continue;
+            }
         }
         if (shadow_fsm_idle(&sh->fsm, now,
                             sm->cfg->shadow_idle_s * G_USEC_PER_SEC)) {
@@ -1892,7 +1982,8 @@ shadow_manager_event(ShadowManager *sm, const UmbraEvent *ev)
 {
     Deferred *df;
 
-    if (ev->source != EVENT_SOURCE_DAEMON || !ev->uuid || !ev->type ||
+    if (!sm->cfg->shadow_auto || ev->source != EVENT_SOURCE_DAEMON ||
+        !ev->uuid || !ev->type ||
         (strcmp(ev->type, "risk-alert") != 0 &&
          strcmp(ev->type, "risk-clear") != 0)) {
         return;

@@ -118,6 +118,7 @@ config_new_defaults(const char *path)
     cfg->risk_interval_s = 60;
     cfg->shadow_cell = g_strdup("preferred");
     cfg->cpu_overcommit = 1.0;
+    cfg->shadow_auto = true;
     cfg->migration_timeout_s = 300;
     cfg->link_mibps = 117;
     cfg->shadow_mode = g_strdup("warm");
@@ -350,6 +351,12 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
                 val);
         }
         cfg->cpu_overcommit = d;
+    } else if (strcmp(key, "shadow_auto") == 0) {
+        if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
+            ERR(CONFIG_ERROR_VALUE, "key 'shadow_auto': '%s' is not on or off",
+                val);
+        }
+        cfg->shadow_auto = strcmp(val, "on") == 0;
     } else if (strcmp(key, "shadow_mode") == 0) {
         if (strcmp(val, "warm") != 0 && strcmp(val, "cold") != 0) {
             ERR(CONFIG_ERROR_VALUE,
@@ -428,7 +435,7 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
             "reconnect_max, forecast_model, forecast_refit, risk, "
             "risk_interval, risk_threshold, risk_precision, risk_rho, "
             "shadow_cell, cpu_overcommit, migration_timeout, link_mibps, "
-            "migration_bandwidth, "
+            "migration_bandwidth, shadow_auto, "
             "shadow_mode, shadow_idle, "
             "shadow_warm_boot, "
             "shadow_pool, shadow_pool_path)",

@@ -76,6 +76,7 @@ typedef struct {
     int64_t migration_timeout_s; /* abort a cutover migration after */
     double link_mibps;           /* migration link speed, for the plan */
     int64_t migration_bandwidth; /* cap on a migration, MiB/s (0: none) */
+    bool shadow_auto;            /* shadows and cutovers on risk (on) */
     char *shadow_mode;           /* "warm" (booted then paused) or "cold" */
     int64_t shadow_idle_s;       /* retire a shadow idle this long */
     int64_t shadow_warm_boot_s;  /* a warm shadow boots this long, then

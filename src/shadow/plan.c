@@ -42,3 +42,20 @@ shadow_migration_plan(double mem_mib, double dirty_mibps, double disk_mib,
         ret->seconds += disk_mib / link_mibps;
     }
 }
+
+ShadowCutoverDecision
+shadow_cutover_due(double p, double threshold, double t_trouble_s,
+                   double migration_s, int64_t now, int64_t backoff_until)
+{
+    if (!(p >= threshold) || !(threshold > 0)) {
+        return SHADOW_CUTOVER_WAIT;
+    }
+    if (now < backoff_until) {
+        return SHADOW_CUTOVER_BACKOFF;
+    }
+    if (isfinite(t_trouble_s) && isfinite(migration_s) &&
+        t_trouble_s < 2 * migration_s) {
+        return SHADOW_CUTOVER_TOO_LATE;
+    }
+    return SHADOW_CUTOVER_GO;
+}

@@ -37,3 +37,30 @@ typedef struct {
  */
 void shadow_migration_plan(double mem_mib, double dirty_mibps, double disk_mib,
                            double link_mibps, ShadowMigrationPlan *ret);
+
+/* What shadow_cutover_due() decided. */
+typedef enum {
+    SHADOW_CUTOVER_WAIT,     /* risk below the threshold */
+    SHADOW_CUTOVER_GO,       /* move now */
+    SHADOW_CUTOVER_BACKOFF,  /* due, but an earlier failure holds it back */
+    SHADOW_CUTOVER_TOO_LATE, /* due, but trouble comes before a migration
+                              * could end: moving would only add load */
+} ShadowCutoverDecision;
+
+/*
+ * shadow_cutover_due:
+ * @p: the domain's probability of trouble soon (the larger of its
+ *     failure and its host's contention within 15 minutes)
+ * @threshold: the alert threshold
+ * @t_trouble_s: the expected time of trouble (s from now; NaN/INFINITY
+ *     unknown)
+ * @migration_s: the plan's estimate (shadow_migration_plan())
+ * @now, @backoff_until: wall us
+ *
+ * The automatic cutover rule: risk at or above the threshold, and the
+ * expected time of trouble leaving room for the migration (twice its
+ * estimate), and no back-off running.
+ */
+ShadowCutoverDecision shadow_cutover_due(double p, double threshold,
+                                         double t_trouble_s, double migration_s,
+                                         int64_t now, int64_t backoff_until);

@@ -97,6 +97,7 @@ ratio() {
 bash "$lab" umbra-conf "$work/umbra.conf" >/dev/null
 sed -i -e "s|^store = .*|store = $work/umbra.db|" \
     -e '/^\[umbrad\]/a shadow_warm_boot = 3s' \
+    -e '/^\[umbrad\]/a shadow_auto = off' \
     -e "/^\[umbrad\]/a migration_bandwidth = $link" \
     -e "/^\[umbrad\]/a link_mibps = $link" "$work/umbra.conf"
 "$build/src/daemon/umbrad" -f "$work/umbra.conf" --log-file "$work/umbrad.log" &

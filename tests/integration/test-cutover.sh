@@ -13,7 +13,7 @@ G2=it-cut2
 guest_up $G umbra-h1
 guest_up $G2 umbra-h2
 ip=$(guest_ip $G)
-umbrad_start 1 "shadow_warm_boot = 3s"
+umbrad_start 1 "shadow_auto = off" "shadow_warm_boot = 3s"
 jwait 30 "$G listed" '[.domains[] | select(.name == "'$G'")] | length == 1' list
 
 disk_sum() {
@@ -117,7 +117,7 @@ ctl shadow-retire $G --wait 120 >/dev/null || it_fail "shadow-retire $G"
 
 # --- umbrad killed in the middle of a migration -----------------------------
 umbrad_stop
-umbrad_start 1 "shadow_warm_boot = 3s" "migration_bandwidth = 4"
+umbrad_start 1 "shadow_auto = off" "shadow_warm_boot = 3s" "migration_bandwidth = 4"
 jwait 30 "$G2 listed" '[.domains[] | select(.name == "'$G2'")] | length == 1' list
 ctl shadow-create $G2 --wait 180 >/dev/null || it_fail "shadow-create $G2"
 target2=$(jctl shadow-info $G2 | jq -r .host)
@@ -128,7 +128,7 @@ it_log "killing umbrad (-9) during the migration of $G2 to $target2"
 kill -9 "$UMBRAD_PID"
 wait "$UMBRAD_PID" 2>/dev/null || true
 UMBRAD_PID=""
-umbrad_start 1
+umbrad_start 1 "shadow_auto = off"
 jwait 120 "$G2's cutover found complete" \
     '.state == "promoted" and ([.journal[] | select(.detail |
         test("completed while umbrad was down"))] | length == 1)' \

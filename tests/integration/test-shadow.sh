@@ -20,7 +20,7 @@ POOL_DIR=/var/lib/libvirt/umbra
 guest_up $A umbra-h1 --vcpus 4
 guest_up $B umbra-h2 --vcpus 4
 ip_a=$(guest_ip $A)
-umbrad_start 1 "shadow_warm_boot = 3s"
+umbrad_start 1 "shadow_auto = off" "shadow_warm_boot = 3s"
 jwait 30 "$A and $B listed" \
     '[.domains[] | select(.state == "running")] | length >= 2' list
 
@@ -137,7 +137,7 @@ check "shadow-info of a domain without shadow fails" \
 
 # --- a restart in the middle of staging ---------------------------------
 umbrad_stop
-umbrad_start 1 "shadow_warm_boot = 30s"
+umbrad_start 1 "shadow_auto = off" "shadow_warm_boot = 30s"
 jwait 30 "$B listed again" '[.domains[] | select(.name == "'$B'")] | length == 1' list
 ctl shadow-retire $B --wait 120 >/dev/null || it_fail "retiring $B's shadow"
 check "$B's primary disk is folded back" \
@@ -151,7 +151,7 @@ it_log "killing umbrad (-9) in the middle of staging"
 kill -9 "$UMBRAD_PID"
 wait "$UMBRAD_PID" 2>/dev/null || true
 UMBRAD_PID=""
-umbrad_start 1 "shadow_warm_boot = 3s"
+umbrad_start 1 "shadow_auto = off" "shadow_warm_boot = 3s"
 jwait 240 "$B's shadow staged again" \
     '.state == "warm" and (.busy | not) and
      ([.journal[] | select(.event == "stage-failed" and
@@ -178,7 +178,7 @@ done
 
 # --- orphans: a store that forgot them ----------------------------------
 umbrad_stop
-IT_STORE=$IT_DIR/fresh.db umbrad_start 1
+IT_STORE=$IT_DIR/fresh.db umbrad_start 1 "shadow_auto = off"
 wait_for 60 "orphan shadows removed" \
     bash -c "[ -z \"\$(bash '$LAB' virsh umbra-h3 list --all --name 2>/dev/null | grep '~shadow')\" ] &&
              [ -z \"\$(bash '$LAB' virsh umbra-h1 list --all --name 2>/dev/null | grep '~shadow')\" ]"

@@ -154,11 +154,37 @@ test_migration_plan(void)
     CU_ASSERT_PTR_NOT_NULL(p.why);
 }
 
+/* The automatic cutover rule. */
+static void
+test_cutover_due(void)
+{
+    /* Below the threshold: wait, whatever else. */
+    CU_ASSERT_EQUAL(shadow_cutover_due(0.4, 0.5, 600, 10, 0, 0),
+                    SHADOW_CUTOVER_WAIT);
+    CU_ASSERT_EQUAL(shadow_cutover_due(NAN, 0.5, 600, 10, 0, 0),
+                    SHADOW_CUTOVER_WAIT);
+    /* At it, with room (600 s ahead, 10 s to migrate): go. */
+    CU_ASSERT_EQUAL(shadow_cutover_due(0.5, 0.5, 600, 10, 0, 0),
+                    SHADOW_CUTOVER_GO);
+    /* Unknown time of trouble: go. */
+    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, INFINITY, 10, 0, 0),
+                    SHADOW_CUTOVER_GO);
+    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, NAN, 10, 0, 0),
+                    SHADOW_CUTOVER_GO);
+    /* Trouble in 15 s, a 10 s migration: too late. */
+    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 15, 10, 0, 0),
+                    SHADOW_CUTOVER_TOO_LATE);
+    /* A back-off running. */
+    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 600, 10, 5, 10),
+                    SHADOW_CUTOVER_BACKOFF);
+    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 600, 10, 10, 10),
+                    SHADOW_CUTOVER_GO);
+}
+
 static const CutestCase cases[] = {
-    {"golden transcript", test_golden},
-    {"names", test_names},
-    {"bad event", test_bad_event},
-    {"migration plan", test_migration_plan},
+    {"golden transcript", test_golden}, {"names", test_names},
+    {"bad event", test_bad_event},      {"migration plan", test_migration_plan},
+    {"cutover due", test_cutover_due},
 };
 
 CUTEST_MAIN("shadow-fsm", cases)
