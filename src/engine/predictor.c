@@ -39,6 +39,14 @@ G_DEFINE_QUARK(umbra-predictor-error-quark, predictor_error)
 #define THRESHOLD_MIN_ALERTS 5
 #define CLEAR_RATIO 0.8
 
+/* The empirical calibration of each host's CPU contention (risk/
+ * contention.h): a week of 5-minute origins, answering after a day, an
+ * overload being 2 steps (10 min) above capacity. */
+#define CAL_STEP_S 300
+#define CAL_WINDOW 2016
+#define CAL_MIN_RUN 2
+#define CAL_MIN_ORIGINS 288
+
 /* The contention grid: seconds ahead. */
 static const int64_t grid_s[] = {60,  120,  180,  240,  300,  600,
                                  900, 1200, 1800, 2400, 3000, 3600};
@@ -96,6 +104,7 @@ struct Predictor {
     GHashTable *doms;  /* uuid -> PredDomain */
     GHashTable *hosts; /* name -> PredGroup */
     GHashTable *cells; /* name -> PredGroup */
+    GHashTable *cals;  /* host name -> RiskContentionCal of its CPU */
     RiskModel *model;
     RiskThreshold *thr;
     int64_t last_tick;
@@ -161,6 +170,8 @@ predictor_new(const UmbraConfig *cfg, Monitor *m, Forecaster *fc,
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, pred_domain_free);
     p->hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     p->cells = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    p->cals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                    (GDestroyNotify) risk_contention_cal_free);
     if (store) {
         saved = tsdb_store_load_model(store, MODEL_NAME, &err);
     }
@@ -193,6 +204,7 @@ predictor_free(Predictor *p)
     g_hash_table_unref(p->doms);
     g_hash_table_unref(p->hosts);
     g_hash_table_unref(p->cells);
+    g_hash_table_unref(p->cals);
     risk_model_free(p->model);
     risk_threshold_free(p->thr);
     g_free(p->model_note);
@@ -556,10 +568,11 @@ metric_mem(void)
 
 /* Computes contention of the domains @ds (PredDomain*) against @group's
  * capacities.  Also fills each domain's own CPU headroom into @headroom
- * (index of @ds), and marks domains without a forecast. */
+ * (index of @ds), and marks domains without a forecast.  With @cal, the
+ * CPU probabilities are its empirical ones once it has enough history. */
 static void
 group_compute(Predictor *p, GPtrArray *ds, PredGroup *g, int64_t now,
-              double *headroom)
+              double *headroom, RiskContentionCal *cal)
 {
     guint n = ds->len;
     g_autofree PathBuf *cpu = g_new0(PathBuf, n ? n : 1);
@@ -603,6 +616,25 @@ group_compute(Predictor *p, GPtrArray *ds, PredGroup *g, int64_t now,
         risk_contention_compute(pc, n, steps, NGRID, g->capacity_cpu,
                                 p->cfg->risk_rho, &g->cpu, NULL)) {
         g->have = true;
+    }
+    if (g->have && cal) {
+        double sum[NGRID], pcal[RISK_HORIZON_LAST], demand = 0;
+        double t_s = (double) now / (double) SEC;
+
+        for (guint i = 0; i < n; i++) {
+            const PredDomain *d = ds->pdata[i];
+            double v = d->last[metric_cpu()];
+
+            if (isfinite(v)) {
+                demand += v * (d->vcpus ? (double) d->vcpus : 1) / 100;
+            }
+        }
+        risk_contention_sum_mean(pc, n, NGRID, sum);
+        risk_contention_cal_observe(cal, t_s, demand, sum, steps, NGRID);
+        if (risk_contention_cal_prob(cal, t_s, demand, sum, steps, NGRID,
+                                     g->capacity_cpu, pcal)) {
+            memcpy(g->cpu.p, pcal, sizeof(pcal));
+        }
     }
     if (g->capacity_mem > 0 &&
         !risk_contention_compute(pm, nm, steps, NGRID, g->capacity_mem,
@@ -778,6 +810,7 @@ predictor_tick(Predictor *p, int64_t now)
         GPtrArray *ds = g_hash_table_lookup(by_host, h->name);
         g_autoptr(GPtrArray) none = g_ptr_array_new();
         g_autofree double *headroom = NULL;
+        RiskContentionCal *cal;
 
         g_hash_table_insert(host_info, h->name, (gpointer) h);
         if (h->latest) {
@@ -786,7 +819,13 @@ predictor_tick(Predictor *p, int64_t now)
         }
         ds = ds ? ds : none;
         headroom = g_new0(double, ds->len ? ds->len : 1);
-        group_compute(p, ds, g, now, headroom);
+        cal = g_hash_table_lookup(p->cals, h->name);
+        if (!cal) {
+            cal = risk_contention_cal_new(CAL_STEP_S, CAL_WINDOW, CAL_MIN_RUN,
+                                          CAL_MIN_ORIGINS, NULL);
+            g_hash_table_insert(p->cals, g_strdup(h->name), cal);
+        }
+        group_compute(p, ds, g, now, headroom, cal);
         for (guint j = 0; j < ds->len; j++) {
             PredDomain *d = ds->pdata[j];
 
@@ -811,7 +850,7 @@ predictor_tick(Predictor *p, int64_t now)
             GPtrArray *ds = g_hash_table_lookup(by_cell, k);
             g_autoptr(GPtrArray) none = g_ptr_array_new();
 
-            group_compute(p, ds ? ds : none, v, now, NULL);
+            group_compute(p, ds ? ds : none, v, now, NULL, NULL);
         }
     }
 
@@ -1419,8 +1458,8 @@ predictor_place_json(Predictor *p, const char *dom, const char *rule,
         const MonitorHost *h = hosts->pdata[i];
         const PredGroup *g = g_hash_table_lookup(p->hosts, h->name);
         g_autoptr(GPtrArray) mem = members(p, h->name, NULL);
-        g_autoptr(GPtrArray) shadows = placement_ledger_domains_on(ledger,
-                                                                  h->name);
+        g_autoptr(GPtrArray) shadows =
+            placement_ledger_domains_on(ledger, h->name);
         const char **gl = g_new0(const char *, mem->len + shadows->len + 1);
         guint ng = 0;
 
@@ -1446,8 +1485,7 @@ predictor_place_json(Predictor *p, const char *dom, const char *rule,
         ph[i].name = h->name;
         ph[i].cell = h->cell;
         ph[i].reachable = h->state == HOST_STATE_CONNECTED && h->latest;
-        ph[i].cpus =
-            h->latest ? h->latest->ncpus * p->cfg->cpu_overcommit : 0;
+        ph[i].cpus = h->latest ? h->latest->ncpus * p->cfg->cpu_overcommit : 0;
         ph[i].mem_kib = h->latest ? (double) h->latest->mem_total_kib : 0;
         ph[i].io_bps = NAN;
         ph[i].io_demand_bps = NAN;

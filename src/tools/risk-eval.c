@@ -49,11 +49,15 @@
  * umbrad's forecaster does between refits, shift it by the exponentially
  * weighted (0.3) error of the samples seen since the fit.  Every sample,
  * risk_contention_compute() over the next 12 steps (rho 0.3) gives P(overload
- * within 15 min), and an alert is raised when it crosses the threshold from
- * below (hold-off 0 by default).  An episode is predicted when an alert was
- * raised 5 to 60 minutes before its start; an alert is right when an episode
- * begins within the hour after it, and one raised while an episode is already
- * under way is counted as late, neither right nor wrong.  Evaluation
+ * within 15 min); as in umbrad, the empirical calibrator (risk_contention_
+ * cal_*(): the summed path and the observed demand, a week of origins,
+ * overloads of 2 steps) replaces it once it has a day of history
+ * (--calibration-window 0: the normal model alone).  An alert is raised
+ * when P crosses the threshold from below (hold-off 0 by default).  An
+ * episode is predicted when an alert was raised 5 to 60 minutes before its
+ * start; an alert is right when an episode begins within the hour after it,
+ * and one raised while an episode is already under way is counted as late,
+ * neither right nor wrong.  Evaluation
  * starts after the history (a warm-up); episodes in the first hour of it
  * and alerts in the last hour are not scored.  --sweep re-scores the same
  * probabilities at thresholds 0.05 to 0.95.
@@ -99,6 +103,12 @@
 #define BIAS_WEIGHT 0.3
 #define DAY_SAMPLES 288
 #define WEEK_SAMPLES 2016
+/* The empirical calibration (risk_contention_cal_*()), as umbrad runs it:
+ * a week of 5-minute origins, answering after a day of them, an overload
+ * being 2 steps above capacity (the episodes scored here). */
+#define CAL_WINDOW WEEK_SAMPLES
+#define CAL_MIN_ORIGINS DAY_SAMPLES
+#define CAL_MIN_RUN 2
 
 /* clang-format off */
 #define DATA_FORMATS(X)        \
@@ -141,6 +151,7 @@ typedef struct {
     double history_days;      /* --history-days */
     int refit;                /* --refit: samples between fits */
     double rho;               /* --rho */
+    int cal_window;           /* --calibration-window: origins, 0 = off */
     char *model;              /* --model: forecasting model */
 } Options;
 
@@ -1173,6 +1184,9 @@ run_contention(Options *o)
     g_autofree double *last = NULL;
     g_autofree double *p15 = NULL;
     g_autofree RiskPath *paths = NULL;
+    g_autoptr(RiskContentionCal) cal = NULL;
+    double sum_mean[GRID_STEPS];
+    size_t calibrated = 0; /* samples the calibrator answered */
     FcResult **fits = NULL;
     DataFormat format;
     double steps_s[GRID_STEPS];
@@ -1200,7 +1214,7 @@ run_contention(Options *o)
     }
     if (o->vms < 1 || o->refit < 1 || !(o->capacity_quantile > 0) ||
         !(o->capacity_quantile < 1) || o->days < 0 || !(o->rho >= 0) ||
-        !(o->rho <= 1) || !(o->history_days >= 1)) {
+        !(o->rho <= 1) || !(o->history_days >= 1) || o->cal_window < 0) {
         fprintf(stderr, "umbra-risk-eval: --vms and --refit take numbers "
                         ">= 1, --capacity-quantile one in (0, 1), --rho one "
                         "in [0, 1], --history-days one >= 1, --days >= 0\n");
@@ -1306,6 +1320,13 @@ run_contention(Options *o)
         unknown[j] = NAN;
     }
     p15 = g_new0(double, end);
+    if (o->cal_window > 0 &&
+        !(cal = risk_contention_cal_new(STEP_S, (size_t) o->cal_window,
+                                        CAL_MIN_RUN, CAL_MIN_ORIGINS, &err))) {
+        fprintf(stderr, "umbra-risk-eval: %s\n", err->message);
+        rc = 2;
+        goto out;
+    }
     for (size_t t = w0; t < end; t++) {
         size_t off = (t - w0) % (size_t) o->refit;
         RiskContention rc_out;
@@ -1371,8 +1392,21 @@ run_contention(Options *o)
             rc = 1;
             goto out;
         }
-        cpu_risk += seriesio_thread_cpu_seconds() - t0;
         p15[t] = rc_out.p[RISK_HORIZON_15M];
+        if (cal) {
+            double pc[RISK_HORIZON_LAST];
+
+            risk_contention_sum_mean(paths, k, GRID_STEPS, sum_mean);
+            risk_contention_cal_observe(cal, (double) (t * STEP_S), demand[t],
+                                        sum_mean, steps_s, GRID_STEPS);
+            if (risk_contention_cal_prob(cal, (double) (t * STEP_S), demand[t],
+                                         sum_mean, steps_s, GRID_STEPS, cap,
+                                         pc)) {
+                p15[t] = pc[RISK_HORIZON_15M];
+                calibrated++;
+            }
+        }
+        cpu_risk += seriesio_thread_cpu_seconds() - t0;
     }
     contention_score(p15, w0, end, episodes, o->threshold, o->holdoff_s, &cs);
     {
@@ -1414,6 +1448,10 @@ run_contention(Options *o)
             jadd(root, "median_lead_minutes", jnum(cs.lead_min));
             jadd(root, "threshold", jnum(o->threshold));
             jadd(root, "rho", jnum(o->rho));
+            jadd(root, "calibration_window",
+                 json_object_new_int(o->cal_window));
+            jadd(root, "calibrated_share",
+                 jnum(ratio((double) calibrated, (double) (end - w0))));
             jadd(root, "model",
                  json_object_new_string(fc_model_to_string(model)));
             jadd(root, "refit", json_object_new_int(o->refit));
@@ -1461,6 +1499,16 @@ run_contention(Options *o)
                    "%.1f ms CPU each; contention %.2f us per sample\n",
                    fc_model_to_string(model), o->refit, nfits, fc_failed, fc_ms,
                    risk_us);
+            if (o->cal_window > 0) {
+                printf("P(15 min): empirical calibration (window %d) on %.0f "
+                       "%% of samples, the normal model (rho %.2f) before\n",
+                       o->cal_window,
+                       100 * ratio((double) calibrated, (double) (end - w0)),
+                       o->rho);
+            } else {
+                printf("P(15 min): the normal model alone (rho %.2f)\n",
+                       o->rho);
+            }
             printf("alerts at P(15 min) >= %.3g, rho %.2f: %zu alerts, %zu "
                    "followed by an episode within 1 h, precision %s (%zu "
                    "more raised during an episode); %zu of %zu episodes "
@@ -1516,6 +1564,7 @@ main(int argc, char **argv)
         .history_days = 15,
         .refit = 12,
         .rho = 0.3,
+        .cal_window = CAL_WINDOW,
     };
     GOptionEntry entries[] = {
         {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &o.dir,
@@ -1560,6 +1609,10 @@ main(int argc, char **argv)
         {"rho", 0, 0, G_OPTION_ARG_DOUBLE, &o.rho,
          "Contention: correlation of the VMs' forecast errors (default 0.3)",
          "RHO"},
+        {"calibration-window", 0, 0, G_OPTION_ARG_INT, &o.cal_window,
+         "Contention: origins (5 min each) of the empirical calibration "
+         "(default 2016, a week; 0: the normal model alone)",
+         "N"},
         {"model", 'm', 0, G_OPTION_ARG_STRING, &o.model,
          "Contention: forecasting model (default: the engine's default)",
          "MODEL"},

@@ -20,7 +20,9 @@
 #       2017 (CPU %) packed on one simulated host whose capacity is the
 #       0.97 quantile of their summed demand (overloaded ~3 % of the time);
 #       forecasts every hour from 15 days of history, P(overload within
-#       15 min) every 5 minutes, alert at 0.5; recall of the overload
+#       15 min) every 5 minutes (as umbrad: the empirical calibration of
+#       the summed forecast once it has a day of history, the normal model
+#       before), alert at 0.5; recall of the overload
 #       episodes (>= 2 samples) predicted 5-60 min ahead, precision of the
 #       alerts, median lead; and, from a sweep of the alert threshold, the
 #       best recall at precision >= 0.8.
@@ -150,7 +152,10 @@ echo "system failure ($(j "$nab" .failure.files) file): lead before the" \
 echo
 echo "contention: 6 busiest VMs on one host, capacity = q$(j \
     "$work/bitbrains.json" .capacity_quantile) of the summed demand," \
-    "alert at P(15 min) >= $(j "$work/bitbrains.json" .threshold)"
+    "alert at P(15 min) >= $(j "$work/bitbrains.json" .threshold)," \
+    "empirically calibrated on $(num "$(j "$work/bitbrains.json" \
+        '.calibrated_share * 100')" 0) % (Bitbrains) and $(num "$(j \
+        "$work/azure.json" '.calibrated_share * 100')" 0) % (Azure) of samples"
 printf '%-10s %5s %8s %8s %6s %7s %9s %6s %6s %9s %10s\n' set days \
     overload episodes alerts recall precision lead late "fit ms" \
     "P us/host"

@@ -3,7 +3,10 @@
  * against closed forms: one normal domain, the variance of a sum with
  * correlation 0, 1 and in between, skewed intervals, the maximum over
  * grid steps as the horizon grows, the crossing-time rules, and the
- * robustness cases (NaN, zero sd, no domains, bad arguments).
+ * robustness cases (NaN, zero sd, no domains, bad arguments); and the
+ * empirical calibration: its probabilities on synthetic demand with a
+ * known overload rate, its reaction to a persisting surprise, runs of
+ * steps, gaps, constant and unknown input.
  */
 #include "risk/contention.h"
 
@@ -433,11 +436,264 @@ test_invalid(void)
     }
 }
 
+/* --- the empirical calibration ------------------------------------- */
+
+#define CAL_STEP 300.0
+
+/* A normal deviate from @r. */
+static double
+gauss(GRand *r)
+{
+    double u = g_rand_double_range(r, 1e-12, 1.0);
+    double v = g_rand_double(r);
+
+    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+/* The 5-minute grid of 12 steps. */
+static void
+grid_5min(double *steps)
+{
+    for (size_t t = 0; t < 12; t++) {
+        steps[t] = CAL_STEP * (t + 1);
+    }
+}
+
+/* Returns: true if every value of @p is a probability, never falling as
+ * the horizon grows. */
+static bool
+probs_sane(const double *p)
+{
+    for (int h = 0; h < RISK_HORIZON_LAST; h++) {
+        if (!(p[h] >= 0 && p[h] <= 1) || (h > 0 && p[h] < p[h - 1])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Demand 100 + N(0, 10) independent per step, forecast flat at 100,
+ * capacity 100 + 10 z: one step above it has probability q = Q(z).  Over
+ * a long run the calibrated P(5 min) averages q and P(15 min) (any of 3
+ * steps, run 1) 1 - (1 - q)^3, and P(15 min) with runs of 2 steps about
+ * 1 - P(no two consecutive of 4 above).
+ */
+static void
+test_cal_known_rate(void)
+{
+    g_autoptr(GRand) r = g_rand_new_with_seed(42);
+    g_autoptr(RiskContentionCal) c1 = NULL;
+    g_autoptr(RiskContentionCal) c2 = NULL;
+    double steps[12], mean[12];
+    double z = 1.2, q = 0.5 * erfc(z / M_SQRT2), cap = 100 + 10 * z;
+    double sum5 = 0, sum15 = 0, sum15r = 0, q15r;
+    size_t n = 0;
+
+    c1 = risk_contention_cal_new(CAL_STEP, 2016, 1, 288, NULL);
+    c2 = risk_contention_cal_new(CAL_STEP, 2016, 2, 288, NULL);
+    CU_ASSERT_FATAL(c1 && c2);
+    grid_5min(steps);
+    for (size_t t = 0; t < 12; t++) {
+        mean[t] = 100;
+    }
+    for (size_t t = 0; t < 6000; t++) {
+        double d = 100 + 10 * gauss(r), p1[RISK_HORIZON_LAST],
+               p2[RISK_HORIZON_LAST];
+        double now = CAL_STEP * (double) t;
+        bool ok1, ok2;
+
+        risk_contention_cal_observe(c1, now, d, mean, steps, 12);
+        risk_contention_cal_observe(c2, now, d, mean, steps, 12);
+        ok1 = risk_contention_cal_prob(c1, now, d, mean, steps, 12, cap, p1);
+        ok2 = risk_contention_cal_prob(c2, now, d, mean, steps, 12, cap, p2);
+        /* Not before a day of origins with their hour of outcomes (a run
+         * of 2 needs one step more). */
+        CU_ASSERT(!ok2 || ok1);
+        if (t < 288) {
+            CU_ASSERT(!ok1);
+        }
+        if (t > 400) {
+            CU_ASSERT_FATAL(ok1 && ok2);
+        }
+        if (!ok1 || !ok2) {
+            continue;
+        }
+        CU_ASSERT(probs_sane(p1) && probs_sane(p2));
+        CU_ASSERT(p2[RISK_HORIZON_15M] <= p1[RISK_HORIZON_15M] + 1e-12);
+        sum5 += p1[RISK_HORIZON_5M];
+        sum15 += p1[RISK_HORIZON_15M];
+        sum15r += p2[RISK_HORIZON_15M];
+        n++;
+    }
+    /* P(a run of 2 begins within steps 1..3, looking at steps 1..4):
+     * 1 - P(no two consecutive above) over 4 independent steps. */
+    {
+        double a = 1, b = 0; /* P(no run yet, last below / last above) */
+
+        for (int k = 0; k < 4; k++) {
+            double na = (a + b) * (1 - q), nb = a * q;
+
+            a = na;
+            b = nb;
+        }
+        q15r = 1 - (a + b);
+    }
+    CU_ASSERT_FATAL(n > 5000);
+    CHECK_NEAR(sum5 / n, q, 0.015, "P(5 min), known rate");
+    CHECK_NEAR(sum15 / n, 1 - pow(1 - q, 3), 0.03, "P(15 min), known rate");
+    CHECK_NEAR(sum15r / n, q15r, 0.02, "P(15 min), runs of 2");
+}
+
+/*
+ * Demand an AR(1) around a flat forecast (phi 0.9): a surprise persists, so
+ * the calibrated P(5 min) after a high sample is far above that after a low
+ * one; independent noise (phi 0) gives the same P either way.
+ */
+static void
+test_cal_persistence(void)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        g_autoptr(GRand) r = g_rand_new_with_seed(7);
+        g_autoptr(RiskContentionCal) c =
+            risk_contention_cal_new(CAL_STEP, 2016, 1, 288, NULL);
+        double phi = pass == 0 ? 0.9 : 0.0, x = 0, steps[12], mean[12];
+        double hi = 0, lo = 0;
+        size_t nhi = 0, nlo = 0;
+
+        grid_5min(steps);
+        for (size_t t = 0; t < 12; t++) {
+            mean[t] = 100;
+        }
+        for (size_t t = 0; t < 5000; t++) {
+            double p[RISK_HORIZON_LAST], now = CAL_STEP * (double) t, d;
+
+            x = phi * x + 10 * sqrt(1 - phi * phi) * gauss(r);
+            d = 100 + x;
+            risk_contention_cal_observe(c, now, d, mean, steps, 12);
+            if (t < 2500 ||
+                !risk_contention_cal_prob(c, now, d, mean, steps, 12, 115, p)) {
+                continue;
+            }
+            if (x > 10) {
+                hi += p[RISK_HORIZON_5M];
+                nhi++;
+            } else if (x < -10) {
+                lo += p[RISK_HORIZON_5M];
+                nlo++;
+            }
+        }
+        CU_ASSERT_FATAL(nhi > 50 && nlo > 50);
+        hi /= nhi;
+        lo /= nlo;
+        if (phi > 0) {
+            CU_ASSERT(hi > 0.3);
+            CU_ASSERT(lo < 0.01);
+        } else {
+            CHECK_NEAR(hi, lo, 0.03, "no persistence");
+        }
+    }
+}
+
+/* Constant demand, gaps, unknown values and ticks closer than a step give
+ * probabilities, never NaN; a stale or unknown path answers nothing. */
+static void
+test_cal_robust(void)
+{
+    g_autoptr(RiskContentionCal) c =
+        risk_contention_cal_new(CAL_STEP, 500, 2, 50, NULL);
+    double steps[12], mean[12], nanpath[12], p[RISK_HORIZON_LAST];
+    size_t answered = 0;
+
+    grid_5min(steps);
+    for (size_t t = 0; t < 12; t++) {
+        mean[t] = 80;
+        nanpath[t] = NAN;
+    }
+    CU_ASSERT(!risk_contention_cal_prob(c, 0, 80, mean, steps, 12, 100, p));
+    for (size_t t = 0; t < 2000; t++) {
+        double now = CAL_STEP * (double) t + (t % 3 ? 7 : 0);
+        double d = t % 97 == 5 ? NAN : 80;
+
+        if (t % 211 >= 200) {
+            continue; /* a gap of 11 steps */
+        }
+        risk_contention_cal_observe(c, now, d, t % 89 == 3 ? nanpath : mean,
+                                    steps, 12);
+        /* A tick in between records nothing. */
+        risk_contention_cal_observe(c, now + 60, 1e9, mean, steps, 12);
+        if (risk_contention_cal_prob(c, now, d, mean, steps, 12, 100, p)) {
+            CU_ASSERT(probs_sane(p));
+            CU_ASSERT(p[RISK_HORIZON_1H] == 0.0);
+            answered++;
+        }
+        /* Below the constant demand: certain. */
+        if (risk_contention_cal_prob(c, now, d, mean, steps, 12, 79, p)) {
+            CU_ASSERT(p[RISK_HORIZON_5M] == 1.0);
+        }
+        CU_ASSERT(
+            !risk_contention_cal_prob(c, now, d, nanpath, steps, 12, 100, p));
+    }
+    CU_ASSERT(answered > 1000);
+    /* Bad arguments. */
+    {
+        g_autoptr(GError) err = NULL;
+
+        CU_ASSERT(!risk_contention_cal_new(0, 10, 1, 1, &err));
+        CU_ASSERT(g_error_matches(err, RISK_ERROR, RISK_ERROR_INVALID));
+        CU_ASSERT(!risk_contention_cal_new(CAL_STEP, 1, 1, 1, NULL));
+        CU_ASSERT(!risk_contention_cal_new(CAL_STEP, 10, 0, 1, NULL));
+        CU_ASSERT(!risk_contention_cal_new(NAN, 10, 1, 1, NULL));
+        CU_ASSERT(!risk_contention_cal_prob(NULL, 0, 0, mean, steps, 12, 1, p));
+        CU_ASSERT(!risk_contention_cal_prob(c, 0, 0, mean, steps, 12, 0, p));
+        risk_contention_cal_observe(NULL, 0, 0, mean, steps, 12);
+        risk_contention_cal_free(NULL);
+    }
+}
+
+/* Isolated one-step spikes above capacity: runs of 2 never happen. */
+static void
+test_cal_runs(void)
+{
+    g_autoptr(RiskContentionCal) c1 =
+        risk_contention_cal_new(CAL_STEP, 1000, 1, 100, NULL);
+    g_autoptr(RiskContentionCal) c2 =
+        risk_contention_cal_new(CAL_STEP, 1000, 2, 100, NULL);
+    double steps[12], mean[12], p1[RISK_HORIZON_LAST], p2[RISK_HORIZON_LAST];
+
+    grid_5min(steps);
+    for (size_t t = 0; t < 12; t++) {
+        mean[t] = 50;
+    }
+    for (size_t t = 0; t < 1000; t++) {
+        double now = CAL_STEP * (double) t, d = t % 10 == 0 ? 150 : 50;
+
+        risk_contention_cal_observe(c1, now, d, mean, steps, 12);
+        risk_contention_cal_observe(c2, now, d, mean, steps, 12);
+    }
+    CU_ASSERT_FATAL(risk_contention_cal_prob(c1, 999 * CAL_STEP, 50, mean,
+                                             steps, 12, 100, p1));
+    CU_ASSERT_FATAL(risk_contention_cal_prob(c2, 999 * CAL_STEP, 50, mean,
+                                             steps, 12, 100, p2));
+    /* The spikes recur every 10 steps, which the surprise's slopes learn
+     * too: only roughly one in ten per step. */
+    CU_ASSERT(p1[RISK_HORIZON_15M] > 0.15 && p1[RISK_HORIZON_15M] < 0.45);
+    CU_ASSERT(p1[RISK_HORIZON_1H] > 0.8);
+    CHECK_NEAR(p2[RISK_HORIZON_1H], 0.0, 1e-12, "no run of 2");
+}
+
 static const CutestCase cases[] = {
-    {"exceed_prob", test_exceed_prob}, {"one_domain", test_one_domain},
-    {"correlation", test_correlation}, {"horizons", test_horizons},
-    {"grid_edges", test_grid_edges},   {"robust", test_robust},
+    {"exceed_prob", test_exceed_prob},
+    {"one_domain", test_one_domain},
+    {"correlation", test_correlation},
+    {"horizons", test_horizons},
+    {"grid_edges", test_grid_edges},
+    {"robust", test_robust},
     {"invalid", test_invalid},
+    {"cal_known_rate", test_cal_known_rate},
+    {"cal_persistence", test_cal_persistence},
+    {"cal_robust", test_cal_robust},
+    {"cal_runs", test_cal_runs},
 };
 
 CUTEST_MAIN("contention", cases)
