@@ -1228,6 +1228,16 @@ retired(ShadowManager *sm, Shadow *sh)
     }
 }
 
+/* When an automatic cutover may be tried again after @failures failed
+ * ones: 60 s, doubling, at most an hour. */
+static int64_t
+backoff_after(int failures)
+{
+    return util_clock_wall() +
+           MIN((int64_t) 60 << MIN(MAX(failures, 1) - 1, 6), 3600) *
+               G_USEC_PER_SEC;
+}
+
 /* Moves the primary of @sh (WARM or COLD, idle) onto it. */
 static void
 start_cutover(ShadowManager *sm, Shadow *sh, const char *why)
@@ -1306,9 +1316,7 @@ cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
         return;
     }
     sh->failures++;
-    sh->backoff_until =
-        util_clock_wall() +
-        MIN((int64_t) 60 << MIN(sh->failures - 1, 6), 3600) * G_USEC_PER_SEC;
+    sh->backoff_until = backoff_after(sh->failures);
     g_free(sh->error);
     sh->error = g_strdup(j->error ? j->error->message : "unknown error");
     detail = g_strdup_printf("%s stays on %s: %s%s", sh->primary_name,
@@ -1503,7 +1511,15 @@ audit_done(ShadowManager *sm, Job *j)
                 step(sm, sh, SHADOW_EVENT_CUTOVER_DONE,
                      "the migration completed while umbrad was down");
             } else if (g_strcmp0(w, "src") == 0) {
+                /* The target overlays may hold part of a storage copy:
+                 * the next cutover makes them afresh. */
+                for (guint k = 0; k < sh->disks->len; k++) {
+                    ShadowDisk *d = sh->disks->pdata[k];
+
+                    g_clear_pointer(&d->ppath, g_free);
+                }
                 sh->failures++;
+                sh->backoff_until = backoff_after(sh->failures);
                 step(sm, sh, SHADOW_EVENT_CUTOVER_FAILED,
                      "the migration did not complete while umbrad was down; "
                      "the primary runs at home");
