@@ -465,15 +465,6 @@ cmd_cutover(CliCtx *ctx, const CliArgs *args, GError **error)
     if (!done) {
         return false;
     }
-    /* The cutover is over once it left ACTIVE and no longer pends. */
-    while (rec_bool(done, "pending_cutover")) {
-        json_object_put(g_steal_pointer(&done));
-        done = wait_for(ctx, dom, "promoted warm cold retired",
-                        cli_args_get_int(args, "wait", 600), error);
-        if (!done) {
-            return false;
-        }
-    }
     st = cli_json_string(done, "state");
     if (ctx->json) {
         cli_print_json(ctx, done, false);

@@ -60,6 +60,7 @@ typedef struct {
     bool restage;          /* stage again once retired */
     bool pending_cutover;  /* cut over as soon as staged */
     bool late_noted;       /* "too late" said for this risk episode */
+    bool settled;          /* promoted, and the settle job is done */
     int failures;          /* cutovers failed in a row */
     int64_t backoff_until; /* no automatic cutover before (wall us) */
     /* The last cutover */
@@ -76,6 +77,7 @@ typedef struct {
     GPtrArray *disks; /* ShadowDisk* */
     /* Not persisted: */
     bool busy;            /* a job runs on it */
+    int job;              /* its JobKind */
     GCancellable *cancel; /* that job's */
 } Shadow;
 
@@ -197,6 +199,7 @@ shadow_to_json(const Shadow *sh, bool runtime)
     json_object_object_add(o, "pending_cutover",
                            json_object_new_boolean(sh->pending_cutover));
     json_object_object_add(o, "failures", json_object_new_int(sh->failures));
+    json_object_object_add(o, "settled", json_object_new_boolean(sh->settled));
     json_object_object_add(o, "backoff_until",
                            json_object_new_int64(sh->backoff_until));
     if (sh->cut_started) {
@@ -295,6 +298,9 @@ shadow_from_json(json_object *o)
         sh->pending_cutover = json_object_get_boolean(da);
     }
     sh->failures = (int) model_json_get_int(o, "failures", 0);
+    if (json_object_object_get_ex(o, "settled", &da)) {
+        sh->settled = json_object_get_boolean(da);
+    }
     sh->backoff_until = model_json_get_int(o, "backoff_until", 0);
     if (json_object_object_get_ex(o, "cutover", &da) &&
         json_object_is_type(da, json_type_object)) {
@@ -381,7 +387,9 @@ journal(ShadowManager *sm, Shadow *sh, const char *from, const char *event,
     g_autofree char *what = g_strdup_printf(
         "%s%s%s%s%s", sh->name, sh->host ? " on " : "",
         sh->host ? sh->host : "", detail ? ": " : "", detail ? detail : "");
-    g_autofree char *type = g_strdup_printf("shadow-%s", to);
+    /* A row that is no transition (e.g. "settled") names its event. */
+    g_autofree char *type = g_strdup_printf(
+        "shadow-%s", g_strcmp0(from, to) == 0 && event ? event : to);
 
     if (sm->store &&
         !tsdb_store_journal_shadow(
@@ -413,6 +421,7 @@ step(ShadowManager *sm, Shadow *sh, ShadowEvent ev, const char *detail)
             detail);
     if (shadow_state_is_final(sh->fsm.state)) {
         placement_ledger_release(sm->ledger, sh->primary_name);
+        sh->pending_cutover = false;
     }
     return true;
 }
@@ -447,7 +456,10 @@ struct Job {
     /* CUTOVER */
     SysMigrateOpts mopts;
     SysMigrateStats mstats;
-    bool restored; /* the shadow was put back after a failure */
+    bool restored;      /* after a failure: the shadow is still there */
+    bool checked;       /* ... and that was checked */
+    bool unsure;        /* after a failure: the domain may have moved */
+    int64_t started_us; /* AUDIT: when its snapshot of records was taken */
     /* Results */
     bool ok;
     GError *error;
@@ -457,7 +469,7 @@ struct Job {
     GPtrArray *hosts;      /* JobHost* */
     GPtrArray *records;    /* Shadow* copies (non-final) */
     GHashTable *seen;      /* primary UUID -> libvirt state of its shadow
-                            * ("" when its host was reached and had none) */
+                            * (absent: not found on a host reached) */
     GHashTable *unreached; /* host names not reached */
     GHashTable *where;     /* primary UUID -> "src", "dst", "migrating",
                             * "both" or "none" (ACTIVE records) */
@@ -535,7 +547,13 @@ note(Job *j, const char *fmt, ...)
 static SysVirtConn *
 job_open(Job *j, const char *uri, GError **error)
 {
-    return uri ? j->ops->open(uri, KA_INTERVAL, KA_COUNT, error) : NULL;
+    if (!uri) {
+        g_set_error(error, SHADOW_MANAGER_ERROR,
+                    SHADOW_MANAGER_ERROR_UNREACHABLE,
+                    "the host is not in umbrad's configuration");
+        return NULL;
+    }
+    return j->ops->open(uri, KA_INTERVAL, KA_COUNT, error);
 }
 
 /*
@@ -630,6 +648,21 @@ wait_cancellable(GCancellable *c, int64_t seconds, GError **error)
     return true;
 }
 
+static bool stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error);
+
+/* stage() again, once, after it folded a leftover overlay. */
+static bool
+stage_after_fold(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
+{
+    if (j->checked) {
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_INVALID,
+                    "the disks still write to staging overlays after a fold");
+        return false;
+    }
+    j->checked = true;
+    return stage(j, src, dst, error);
+}
+
 static bool
 stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
 {
@@ -657,11 +690,29 @@ stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
         return false;
     }
     for (guint i = 0; i < live_disks->len; i++) {
-        const SysDomDisk *ld = live_disks->pdata[i];
+        SysDomDisk *ld = live_disks->pdata[i];
+        g_autofree char *pool_dir =
+            g_strdup_printf("%s%s", j->pool_path,
+                            g_str_has_suffix(j->pool_path, "/") ? "" : "/");
 
+        /* An overlay an earlier staging left (its fold failed then):
+         * fold it now, or the copy would stand on a host-local file. */
+        if (strstr(ld->path, ".umbra-")) {
+            if (!sys_shadow_fold(src, sh->primary_uuid, ld->target, ld->path,
+                                 error)) {
+                g_prefix_error(error,
+                               "%s still writes to %s, left by an "
+                               "earlier staging: ",
+                               ld->target, ld->path);
+                return false;
+            }
+            note(j, "folded back %s, left by an earlier staging", ld->path);
+            g_clear_pointer(&live, g_free);
+            return stage_after_fold(j, src, dst, error);
+        }
         /* A staged copy's header names its backing file by path: one
          * local to the primary's host would not be on the target. */
-        if (ld->backing && g_str_has_prefix(ld->backing, j->pool_path)) {
+        if (ld->backing && g_str_has_prefix(ld->backing, pool_dir)) {
             g_set_error(error, SHADOW_MANAGER_ERROR,
                         SHADOW_MANAGER_ERROR_INVALID,
                         "disk %s of '%s' still stands on %s, local to its "
@@ -844,6 +895,22 @@ cutover(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
     return true;
 
 restore:
+    /* Where is the domain?  A failed call does not always leave it at
+     * home: after a switch to post-copy its state is on the target, and a
+     * peer-to-peer migration goes on if our connection broke. */
+    {
+        g_autofree char *at_dst =
+            sys_shadow_domain_state(dst, sh->primary_uuid, NULL);
+
+        if (at_dst || j->mstats.postcopy_used ||
+            sys_shadow_job_active(src, sh->primary_uuid)) {
+            j->unsure = true;
+            note(j, "%s may be on %s (%s): left for the audit",
+                 sh->primary_name, sh->host,
+                 at_dst ? at_dst : "post-copy, or a job still runs");
+            return false;
+        }
+    }
     /* The primary's overlays-to-be may hold part of a storage copy: make
      * them afresh for the next attempt. */
     for (guint i = 0; i < sh->disks->len; i++) {
@@ -859,6 +926,7 @@ restore:
     }
     still = sys_shadow_domain_state(dst, sh->name, &err);
     j->restored = still != NULL;
+    j->checked = true;
     if (!j->restored) {
         note(j, "the shadow's domain is gone: %s", err->message);
     }
@@ -994,7 +1062,7 @@ remove_orphan(Job *j, SysVirtConn *c, const char *host,
               const SysShadowDomain *d)
 {
     g_autoptr(GError) err = NULL;
-    g_autofree char *xml = sys_shadow_domain_xml(c, d->name, false, &err);
+    g_autofree char *xml = sys_shadow_domain_xml(c, d->name, false, NULL);
     g_autoptr(GPtrArray) disks = xml ? sys_domxml_disks(xml, NULL) : NULL;
 
     if (!sys_shadow_remove_domain(c, d->name, &err)) {
@@ -1084,6 +1152,10 @@ job_audit_thread(Job *j)
             const SysShadowDomain *d = list->pdata[k];
             const Shadow *sh = owner_of(j, h->name, d);
 
+            if (!sh && d->meta.created_us >= j->started_us) {
+                /* Made by a staging younger than this audit's view. */
+                continue;
+            }
             if (sh) {
                 g_hash_table_replace(j->seen, g_strdup(sh->primary_uuid),
                                      g_strdup(d->state));
@@ -1188,6 +1260,7 @@ start_job(ShadowManager *sm, Shadow *sh, JobKind kind)
     sh->cancel = g_cancellable_new();
     j->cancel = g_object_ref(sh->cancel);
     sh->busy = true;
+    sh->job = kind;
     if (kind == JOB_CUTOVER) {
         /* The caller completes and runs it. */
         sm->last_job = j;
@@ -1249,8 +1322,8 @@ start_cutover(ShadowManager *sm, Shadow *sh, const char *why)
     g_autofree char *detail = NULL;
     Job *j;
 
-    shadow_migration_plan(mem_mib, dirty, (double) sh->bytes / 1048576.0,
-                          sm->cfg->link_mibps, &plan);
+    /* The incremental disk layer is not known ahead: memory only. */
+    shadow_migration_plan(mem_mib, dirty, 0, sm->cfg->link_mibps, &plan);
     g_free(sh->cut_plan);
     sh->cut_plan = g_strdup_printf(
         "%s%s%s%s%s (%s; dirty %.1f MiB/s, about %.0f s)",
@@ -1301,8 +1374,26 @@ cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
     sh->cut_disk_bytes = j->mstats.disk_bytes;
     sh->cut_iterations = j->mstats.iterations;
     sh->cut_postcopy = j->mstats.postcopy_used;
+    /* The job may have made the primary's overlays-to-be afresh. */
+    for (guint i = 0; i < sh->disks->len && i < j->sh->disks->len; i++) {
+        ShadowDisk *d = sh->disks->pdata[i];
+        const ShadowDisk *jd = j->sh->disks->pdata[i];
+
+        g_free(d->ppath);
+        d->ppath = g_strdup(jd->ppath);
+    }
+    if (!j->ok && j->unsure) {
+        g_free(sh->error);
+        sh->error = g_strdup(j->error ? j->error->message : "unknown error");
+        detail = g_strdup_printf("the migration call failed (%s) but %s",
+                                 sh->error, sh->note ? sh->note : "");
+        journal(sm, sh, "active", "cutover-unsure", detail);
+        sm->next_audit = util_clock_wall() + 5 * G_USEC_PER_SEC;
+        return;
+    }
     if (j->ok) {
         sh->failures = 0;
+        sh->backoff_until = 0;
         g_clear_pointer(&sh->error, g_free);
         detail = g_strdup_printf(
             "%s now runs on %s: %.1f MiB memory + %.1f MiB disk sent in "
@@ -1319,11 +1410,11 @@ cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
     sh->backoff_until = backoff_after(sh->failures);
     g_free(sh->error);
     sh->error = g_strdup(j->error ? j->error->message : "unknown error");
-    detail = g_strdup_printf("%s stays on %s: %s%s", sh->primary_name,
-                             sh->cut_from, sh->error,
-                             j->restored ? ""
-                                         : " (the shadow is gone: it "
-                                           "will be staged again)");
+    detail = g_strdup_printf(
+        "%s stays on %s: %s%s", sh->primary_name, sh->cut_from, sh->error,
+        j->checked && !j->restored ? " (the shadow is gone: it will be staged "
+                                     "again)"
+                                   : "");
     step(sm, sh, SHADOW_EVENT_CUTOVER_FAILED, detail);
 }
 
@@ -1349,7 +1440,12 @@ stage_done(ShadowManager *sm, Shadow *sh, Job *j)
              g_strcmp0(sh->mode, "warm") == 0 ? SHADOW_EVENT_STAGED_WARM
                                               : SHADOW_EVENT_STAGED_COLD,
              detail);
-        if (sh->pending_cutover) {
+        if (g_cancellable_is_cancelled(sh->cancel)) {
+            /* A retire came after the job's last look at it. */
+            if (step(sm, sh, SHADOW_EVENT_RETIRE, "operator, while staging")) {
+                start_job(sm, sh, JOB_RETIRE);
+            }
+        } else if (sh->pending_cutover) {
             start_cutover(sm, sh, "cutover asked for while staging");
         }
         return;
@@ -1409,9 +1505,16 @@ job_done(GObject *source, GAsyncResult *res, gpointer data)
         cutover_done(sm, sh, j);
     } else if (j->kind == JOB_SETTLE) {
         g_free(sh->note);
-        sh->note = g_strdup(j->ok ? "its disks stand on the golden images "
-                                    "alone; staged copies removed"
-                                  : j->notes->str);
+        sh->settled = j->ok;
+        if (!j->ok) {
+            /* The upkeep tries again later. */
+            sh->backoff_until = util_clock_wall() + 300 * G_USEC_PER_SEC;
+        }
+        sh->note = g_strdup(
+            j->ok      ? "its disks stand on the golden images alone; staged "
+                         "copies removed"
+            : j->error ? j->error->message
+                       : j->notes->str);
         journal(sm, sh, shadow_state_to_string(sh->fsm.state), "settled",
                 sh->note);
     } else {
@@ -1451,8 +1554,11 @@ start_audit(ShadowManager *sm)
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         const Shadow *sh = v;
 
-        /* Busy ones too, so that what their jobs make is not an orphan. */
-        if (!shadow_state_is_final(sh->fsm.state)) {
+        /* Busy ones too, so that what their jobs make is not an orphan;
+         * promoted ones until settled (their shadow domain is still
+         * there, and its staged copy under the primary). */
+        if (!shadow_state_is_final(sh->fsm.state) ||
+            (sh->fsm.state == SHADOW_STATE_PROMOTED && !sh->settled)) {
             Shadow *c = shadow_copy(sh);
 
             c->busy = sh->busy;
@@ -1460,6 +1566,7 @@ start_audit(ShadowManager *sm)
         }
     }
     sm->auditing = true;
+    j->started_us = util_clock_wall();
     job_run(j);
 }
 
@@ -1508,8 +1615,11 @@ audit_done(ShadowManager *sm, Job *j)
 
             if (g_strcmp0(w, "dst") == 0) {
                 sh->failures = 0;
-                step(sm, sh, SHADOW_EVENT_CUTOVER_DONE,
-                     "the migration completed while umbrad was down");
+                if (step(sm, sh, SHADOW_EVENT_CUTOVER_DONE,
+                         "the migration completed while umbrad was not "
+                         "watching")) {
+                    start_job(sm, sh, JOB_SETTLE);
+                }
             } else if (g_strcmp0(w, "src") == 0) {
                 /* The target overlays may hold part of a storage copy:
                  * the next cutover makes them afresh. */
@@ -1642,6 +1752,20 @@ on_upkeep(gpointer data)
         if (sh->busy) {
             continue;
         }
+        if (sh->fsm.state == SHADOW_STATE_PROMOTED && !sh->settled &&
+            now >= sh->backoff_until && host_uri(sm, sh->host)) {
+            start_job(sm, sh, JOB_SETTLE);
+            continue;
+        }
+        if (sh->fsm.state == SHADOW_STATE_RETIRING && !host_uri(sm, sh->host)) {
+            g_autofree char *why = g_strdup_printf(
+                "host %s is no longer in the configuration: its shadow "
+                "domain and volumes, if any, stay there",
+                sh->host);
+
+            step(sm, sh, SHADOW_EVENT_CLEANED, why);
+            continue;
+        }
         if (sm->cfg->shadow_auto && (sh->fsm.state == SHADOW_STATE_WARM ||
                                      sh->fsm.state == SHADOW_STATE_COLD)) {
             maybe_cutover(sm, sh, now);
@@ -1740,7 +1864,8 @@ shadow_manager_free(ShadowManager *sm)
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         Shadow *sh = v;
 
-        if (sh->cancel) {
+        /* A cutover goes on peer to peer; the next start settles it. */
+        if (sh->cancel && !(sh->busy && sh->job == JOB_CUTOVER)) {
             g_cancellable_cancel(sh->cancel);
         }
     }
@@ -2097,8 +2222,10 @@ shadow_manager_cutover(ShadowManager *sm, const char *dom, bool now,
     }
     if (sh->fsm.state != SHADOW_STATE_STAGING) {
         g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_BUSY,
-                    "the shadow of '%s' is %s; try again", s->name,
-                    shadow_state_to_string(sh->fsm.state));
+                    sh->fsm.state == SHADOW_STATE_ACTIVE
+                        ? "a cutover of '%s' is already running (%s)"
+                        : "the shadow of '%s' is %s; try again",
+                    s->name, shadow_state_to_string(sh->fsm.state));
         return NULL;
     }
     sh->pending_cutover = true;

@@ -178,7 +178,7 @@ set_disks(xmlDoc *doc, GHashTable *paths, GError **error)
         xmlNode *d = o->nodesetval->nodeTab[i];
         g_autofree char *target = prop(find_one(doc, d, "target"), "dev");
         const char *path = target ? g_hash_table_lookup(paths, target) : NULL;
-        xmlNode *src;
+        xmlNode *src, *drv;
 
         if (!path) {
             continue;
@@ -193,6 +193,13 @@ set_disks(xmlDoc *doc, GHashTable *paths, GError **error)
         }
         xmlSetProp(src, BAD_CAST "file", BAD_CAST path);
         remove_all(doc, d, "backingStore");
+        /* umbra's overlays are qcow2, whatever the disk was. */
+        drv = find_one(doc, d, "driver");
+        if (!drv) {
+            drv = xmlNewChild(d, NULL, BAD_CAST "driver", NULL);
+            xmlSetProp(drv, BAD_CAST "name", BAD_CAST "qemu");
+        }
+        xmlSetProp(drv, BAD_CAST "type", BAD_CAST "qcow2");
         done++;
     }
     if (done != g_hash_table_size(paths)) {
@@ -267,6 +274,42 @@ rewrite_interfaces(xmlDoc *doc, bool link_down)
 /* Moves file-backed chardevs (serial logs) to files of the shadow's own:
  * the primary's name in the file name becomes the shadow's, or
  * ".shadow" is appended. */
+/* The shadow's own name for a file of its primary's: the primary's name
+ * in the file name becomes the shadow's, or ".shadow" is appended. */
+static char *
+own_path(const char *path, const char *primary, const char *shadow)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *nbase = NULL;
+    const char *hit = primary ? strstr(base, primary) : NULL;
+
+    if (hit) {
+        nbase = g_strdup_printf("%.*s%s%s", (int) (hit - base), base, shadow,
+                                hit + strlen(primary));
+    } else {
+        nbase = g_strdup_printf("%s.shadow", base);
+    }
+    return g_build_filename(dir, nbase, NULL);
+}
+
+/* A UEFI guest's variable store: the shadow gets its own (libvirt makes
+ * it from the template when missing). */
+static void
+rewrite_nvram(xmlDoc *doc, const char *primary, const char *shadow)
+{
+    xmlNode *n = find_one(doc, NULL, "/domain/os/nvram");
+    xmlChar *path = n ? xmlNodeGetContent(n) : NULL;
+
+    if (path && *path) {
+        g_autofree char *np = own_path((const char *) path, primary, shadow);
+
+        xmlNodeSetContent(n, NULL);
+        xmlNodeAddContent(n, BAD_CAST np);
+    }
+    xmlFree(path);
+}
+
 static void
 rewrite_chardevs(xmlDoc *doc, const char *primary, const char *shadow)
 {
@@ -276,19 +319,8 @@ rewrite_chardevs(xmlDoc *doc, const char *primary, const char *shadow)
     for (int i = 0; o && i < o->nodesetval->nodeNr; i++) {
         xmlNode *src = o->nodesetval->nodeTab[i];
         g_autofree char *path = prop(src, "path");
-        g_autofree char *dir = g_path_get_dirname(path);
-        g_autofree char *base = g_path_get_basename(path);
-        g_autofree char *nbase = NULL;
-        g_autofree char *npath = NULL;
-        const char *hit = primary ? strstr(base, primary) : NULL;
+        g_autofree char *npath = own_path(path, primary, shadow);
 
-        if (hit) {
-            nbase = g_strdup_printf("%.*s%s%s", (int) (hit - base), base,
-                                    shadow, hit + strlen(primary));
-        } else {
-            nbase = g_strdup_printf("%s.shadow", base);
-        }
-        npath = g_build_filename(dir, nbase, NULL);
         xmlSetProp(src, BAD_CAST "path", BAD_CAST npath);
     }
 }
@@ -352,6 +384,7 @@ sys_domxml_make_shadow(const char *xml, const SysShadowSpec *spec,
     }
     rewrite_interfaces(doc, spec->link_down);
     rewrite_chardevs(doc, spec->meta.primary_name, spec->name);
+    rewrite_nvram(doc, spec->meta.primary_name, spec->name);
     add_meta(doc, &spec->meta);
     return dump(doc);
 }

@@ -232,6 +232,12 @@ vol_by_path(SysVirtConn *c, const char *path, GError **error)
         g_autoptr(virStoragePool) p = virStoragePoolCreateXML(c->conn, xml, 0);
 
         if (!p) {
+            /* Another job may have made it meanwhile. */
+            virResetLastError();
+            v = virStorageVolLookupByPath(c->conn, path);
+            if (v) {
+                return v;
+            }
             fail(error, SYS_VIRT_ERROR_CALL,
                  "cannot see %s on %s (no storage pool holds it)", path,
                  c->uri);
@@ -290,13 +296,57 @@ sys_shadow_delete_pool_volume(SysVirtConn *c, const char *pool,
     return true;
 }
 
+/*
+ * Waits for the block job on @target: until it is ready to pivot
+ * (@until_ready, an active commit) or until it is over (a pull).
+ * Returns: false with @error when it ended early (a commit that
+ * vanished), got lost, or outlasted FOLD_TIMEOUT_US (then aborted).
+ */
+static bool
+wait_block_job(virDomainPtr d, const char *uuid, const char *target,
+               const char *what, bool until_ready, GError **error)
+{
+    int64_t deadline = g_get_monotonic_time() + FOLD_TIMEOUT_US;
+
+    for (;;) {
+        virDomainBlockJobInfo info;
+        int r = virDomainGetBlockJobInfo(d, target, &info, 0);
+
+        if (r < 0) {
+            return fail(error, SYS_VIRT_ERROR_CALL,
+                        "lost the block %s of %s of '%s'", what, target, uuid);
+        }
+        if (r == 0) {
+            if (until_ready) {
+                g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
+                            "the block %s of %s of '%s' ended before it was "
+                            "ready (it failed)",
+                            what, target, uuid);
+                return false;
+            }
+            return true;
+        }
+        if (until_ready && info.end > 0 && info.cur == info.end) {
+            return true;
+        }
+        if (g_get_monotonic_time() > deadline) {
+            virDomainBlockJobAbort(d, target, 0);
+            virResetLastError();
+            g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
+                        "the block %s of %s of '%s' took too long (aborted)",
+                        what, target, uuid);
+            return false;
+        }
+        g_usleep(100 * 1000);
+    }
+}
+
 bool
 sys_shadow_fold(SysVirtConn *c, const char *uuid, const char *target,
                 const char *overlay, GError **error)
 {
     g_autoptr(virDomain) d = lookup(c, uuid, error);
     g_autofree char *now = NULL;
-    int64_t deadline = g_get_monotonic_time() + FOLD_TIMEOUT_US;
 
     if (!d) {
         return false;
@@ -315,26 +365,8 @@ sys_shadow_fold(SysVirtConn *c, const char *uuid, const char *target,
                     "cannot commit %s of '%s' back into its backing file",
                     target, uuid);
     }
-    for (;;) {
-        virDomainBlockJobInfo info;
-        int r = virDomainGetBlockJobInfo(d, target, &info, 0);
-
-        if (r < 0) {
-            return fail(error, SYS_VIRT_ERROR_CALL,
-                        "lost the block commit of %s of '%s'", target, uuid);
-        }
-        if (r == 1 && info.end > 0 && info.cur == info.end) {
-            break;
-        }
-        if (g_get_monotonic_time() > deadline) {
-            virDomainBlockJobAbort(d, target, 0);
-            g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
-                        "the block commit of %s of '%s' did not converge "
-                        "(aborted; the overlay stays)",
-                        target, uuid);
-            return false;
-        }
-        g_usleep(100 * 1000);
+    if (!wait_block_job(d, uuid, target, "commit", true, error)) {
+        return false;
     }
     if (virDomainBlockJobAbort(d, target, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) <
         0) {
@@ -627,7 +659,7 @@ sys_shadow_remove_domain(SysVirtConn *c, const char *name, GError **error)
     }
     if (virDomainIsPersistent(d) == 1 &&
         virDomainUndefineFlags(
-            d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+            d, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                    VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
                    VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA) < 0) {
         return fail(error, SYS_VIRT_ERROR_CALL, "cannot undefine '%s' on %s",
@@ -921,7 +953,7 @@ sys_shadow_migrate(SysVirtConn *src, SysVirtConn *dst, const char *uuid,
     if (run.rc < 0) {
         g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
                     "migration of '%s' to %s %s: %s", uuid, dst_uri,
-                    aborted     ? "timed out and was aborted"
+                    aborted     ? "timed out (abort asked)"
                     : cancelled ? "was cancelled"
                                 : "failed",
                     run.err);
@@ -954,7 +986,8 @@ sys_shadow_pull(SysVirtConn *c, const char *uuid, const char *target,
                 const char *base, GError **error)
 {
     g_autoptr(virDomain) d = lookup(c, uuid, error);
-    int64_t deadline = g_get_monotonic_time() + FOLD_TIMEOUT_US;
+    g_autofree char *xml = NULL;
+    g_autoptr(GPtrArray) disks = NULL;
 
     if (!d) {
         return false;
@@ -963,25 +996,30 @@ sys_shadow_pull(SysVirtConn *c, const char *uuid, const char *target,
         return fail(error, SYS_VIRT_ERROR_CALL,
                     "cannot pull the backing data of %s of '%s'", target, uuid);
     }
-    for (;;) {
-        virDomainBlockJobInfo info;
-        int r = virDomainGetBlockJobInfo(d, target, &info, 0);
+    if (!wait_block_job(d, uuid, target, "pull", false, error)) {
+        return false;
+    }
+    /* A pull that failed also ends without a job: check the chain. */
+    xml = sys_shadow_domain_xml(c, uuid, false, error);
+    disks = xml ? sys_domxml_disks(xml, error) : NULL;
+    for (guint i = 0; disks && i < disks->len; i++) {
+        const SysDomDisk *dd = disks->pdata[i];
 
-        if (r < 0) {
-            return fail(error, SYS_VIRT_ERROR_CALL,
-                        "lost the block pull of %s of '%s'", target, uuid);
+        if (strcmp(dd->target, target) != 0) {
+            continue;
         }
-        if (r == 0) {
-            return true; /* the job is over */
-        }
-        if (g_get_monotonic_time() > deadline) {
-            virDomainBlockJobAbort(d, target, 0);
+        if (g_strcmp0(dd->backing, base) != 0) {
             g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
-                        "the block pull of %s of '%s' took too long "
-                        "(aborted)",
-                        target, uuid);
+                        "the block pull of %s of '%s' did not complete: it "
+                        "still stands on %s",
+                        target, uuid, dd->backing ? dd->backing : "?");
             return false;
         }
-        g_usleep(100 * 1000);
+        return true;
     }
+    if (disks) {
+        g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
+                    "domain '%s' has no disk %s", uuid, target);
+    }
+    return false;
 }

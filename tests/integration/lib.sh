@@ -175,3 +175,34 @@ jwait() {
     shift 2
     wait_for "$timeout" "$desc" jq_ok "$@"
 }
+
+# disk_sum IP QUERY: the sum /cgi-bin/disk?QUERY answers (op=fill or
+# op=sum: the FNV-1a 64 of the guest's marked disk region).
+disk_sum() {
+    curl -sf -m 20 "http://$1/cgi-bin/disk?$2" | sed -n 's/.* sum=//p'
+}
+
+# vshq HOST ARGS: virsh on a lab host, quiet.
+vshq() {
+    lab virsh "$@" 2>/dev/null
+}
+
+# disk_of DOMAIN HOST: the file its vda writes to.
+disk_of() {
+    vshq "$2" domblklist "$1" | awk '$1 == "vda" { print $2 }'
+}
+
+# where NAME: "HOST STATE" of every domain NAME in the lab, one per line.
+where() {
+    local h
+    for h in $(eval "$(lab env)" && echo "$LAB_HOSTS"); do
+        if vshq "$h" domstate "$1" >/dev/null; then
+            echo "$h $(vshq "$h" domstate "$1" | head -n 1)"
+        fi
+    done
+}
+
+# state_of DOMAIN: the state of its shadow.
+state_of() {
+    jctl shadow-info "$1" | jq -r .state
+}

@@ -24,31 +24,6 @@ umbrad_start 1 "shadow_auto = off" "shadow_warm_boot = 3s"
 jwait 30 "$A and $B listed" \
     '[.domains[] | select(.state == "running")] | length >= 2' list
 
-# in_guest IP QUERY: the body of /cgi-bin/disk?QUERY, e.g. "ok sum=...".
-disk_sum() {
-    curl -sf -m 20 "http://$1/cgi-bin/disk?$2" | sed -n 's/.* sum=//p'
-}
-# vshq HOST ARGS: virsh on a lab host, quiet.
-vshq() {
-    lab virsh "$@" 2>/dev/null
-}
-# disk_of DOMAIN HOST: the file its vda writes to.
-disk_of() {
-    vshq "$2" domblklist "$1" | awk '$1 == "vda" { print $2 }'
-}
-# shadows_named NAME: "HOST STATE" of every domain NAME in the lab.
-shadows_named() {
-    local h
-    for h in umbra-h1 umbra-h2 umbra-h3; do
-        if vshq "$h" domstate "$1" >/dev/null; then
-            echo "$h $(vshq "$h" domstate "$1" | head -n 1)"
-        fi
-    done
-}
-state_of() {
-    jctl shadow-info "$1" | jq -r .state
-}
-
 # --- staging point and checksums --------------------------------------
 s1=$(disk_sum "$ip_a" "op=fill&seed=11")
 [ -n "$s1" ] || it_fail "cannot write the marked region in $A"
@@ -78,9 +53,9 @@ check "the ledger shows the reservation to place" \
     jq_ok '[.candidates[] | select(.host == "umbra-h3") | .reason] |
            .[0] | test("reserved|own host")' place $B
 check "$A~shadow is paused on umbra-h3 and nowhere else" \
-    [ "$(shadows_named "$A~shadow")" = "umbra-h3 paused" ]
+    [ "$(where "$A~shadow")" = "umbra-h3 paused" ]
 check "$A runs on umbra-h1 only" \
-    [ "$(shadows_named "$A")" = "umbra-h1 running" ]
+    [ "$(where "$A")" = "umbra-h1 running" ]
 
 vshq umbra-h3 dumpxml "$A~shadow" >"$IT_DIR/shadow-a.xml"
 mac_a=$(lab guest-list | awk -v g=$A '$1 == g { print $3 }')
@@ -160,9 +135,9 @@ jwait 240 "$B's shadow staged again" \
 jctl shadow-info $B >"$IT_DIR/info-b2.json"
 host_b2=$(jq -r .host "$IT_DIR/info-b2.json")
 check "$B~shadow exists once, paused on $host_b2" \
-    [ "$(shadows_named "$B~shadow")" = "$host_b2 paused" ]
+    [ "$(where "$B~shadow")" = "$host_b2 paused" ]
 check "$B runs once, on umbra-h2" \
-    [ "$(shadows_named "$B")" = "umbra-h2 running" ]
+    [ "$(where "$B")" = "umbra-h2 running" ]
 tag=$(jq -r .tag "$IT_DIR/info-b2.json")
 check "$B writes to the new staging's overlay only" \
     bash -c "[[ '$(disk_of $B umbra-h2)' == *.umbra-$tag.qcow2 ]]"
@@ -206,7 +181,7 @@ check "... and no shadow of $A" \
 # --- retiring --------------------------------------------------------------
 ctl shadow-create $A --wait 180 >/dev/null || it_fail "shadow-create $A (2)"
 ctl shadow-retire $A --wait 120 >/dev/null || it_fail "shadow-retire $A"
-check "$A's shadow domain is gone" [ -z "$(shadows_named "$A~shadow")" ]
+check "$A's shadow domain is gone" [ -z "$(where "$A~shadow")" ]
 check "$A's disk is folded back" [ "$(disk_of $A umbra-h1)" = "$disk_a0" ]
 check "$A keeps its data through the fold" \
     [ "$(disk_sum "$ip_a" "op=sum")" = "$s2" ]

@@ -14,6 +14,8 @@ static const char primary_xml[] =
     "  <name>web1</name>\n"
     "  <uuid>0d3f5f0c-7b2a-4c53-9d7e-1b8f7a1c2e3d</uuid>\n"
     "  <memory unit='KiB'>131072</memory>\n"
+    "  <os><type>hvm</type>"
+    "<nvram>/var/lib/libvirt/qemu/nvram/web1_VARS.fd</nvram></os>\n"
     "  <metadata><other:x xmlns:other='urn:other'/></metadata>\n"
     "  <devices>\n"
     "    <disk type='file' device='disk'>\n"
@@ -105,6 +107,7 @@ test_make_shadow(void)
     SysShadowMeta m = {0};
 
     g_hash_table_insert(paths, (char *) "vda", (char *) "/pool/web1~vda.qcow2");
+    g_hash_table_insert(paths, (char *) "vdb", (char *) "/pool/web1~vdb.qcow2");
     x = sys_domxml_make_shadow(primary_xml, &spec, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(x);
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "<name>web1~shadow</name>"));
@@ -125,9 +128,13 @@ test_make_shadow(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(disks);
     CU_ASSERT_STRING_EQUAL(((SysDomDisk *) disks->pdata[0])->path,
                            "/pool/web1~vda.qcow2");
-    /* A disk not asked for keeps its file. */
+    /* The raw disk's overlay is declared qcow2. */
     CU_ASSERT_STRING_EQUAL(((SysDomDisk *) disks->pdata[1])->path,
-                           "/srv/disks/web1-data.img");
+                           "/pool/web1~vdb.qcow2");
+    CU_ASSERT_STRING_EQUAL(((SysDomDisk *) disks->pdata[1])->format, "qcow2");
+    /* Its own UEFI variable store. */
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(x, "/var/lib/libvirt/qemu/nvram/web1~shadow_VARS.fd"));
 
     CU_ASSERT_TRUE_FATAL(sys_domxml_shadow_meta(x, &m));
     CU_ASSERT_STRING_EQUAL(m.primary_uuid,
