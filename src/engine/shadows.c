@@ -2006,12 +2006,28 @@ shadow_manager_create(ShadowManager *sm, const char *dom, const char *only_cell,
     chosen = model_json_get_string(pl, "chosen");
     why = model_json_get_string(pl, "reason");
     if (!chosen) {
-        /* @why says it all: "no host can take a shadow of ... under
-         * the preferred cell rule". */
+        /* @why: "no host can take a shadow of ... under the preferred
+         * cell rule"; then each candidate's reason. */
+        g_autoptr(GString) reasons = g_string_new(NULL);
+
+        if (json_object_object_get_ex(pl, "candidates", &cands)) {
+            for (size_t i = 0; i < json_object_array_length(cands); i++) {
+                json_object *c = json_object_array_get_idx(cands, i);
+
+                if (only_cell && g_strcmp0(model_json_get_string(c, "cell"),
+                                           only_cell) != 0) {
+                    continue;
+                }
+                g_string_append_printf(reasons, "; %s: %s",
+                                       model_json_get_string(c, "host"),
+                                       model_json_get_string(c, "reason"));
+            }
+        }
         g_set_error(error, SHADOW_MANAGER_ERROR,
-                    SHADOW_MANAGER_ERROR_NO_CAPACITY, "%s%s%s",
+                    SHADOW_MANAGER_ERROR_NO_CAPACITY, "%s%s%s%s",
                     why ? why : "no host can take a shadow",
-                    only_cell ? " in cell " : "", only_cell ? only_cell : "");
+                    only_cell ? " in cell " : "", only_cell ? only_cell : "",
+                    reasons->str);
         return NULL;
     }
     sh = shadow_new();

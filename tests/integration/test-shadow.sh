@@ -117,6 +117,13 @@ jwait 30 "$B listed again" '[.domains[] | select(.name == "'$B'")] | length == 1
 ctl shadow-retire $B --wait 120 >/dev/null || it_fail "retiring $B's shadow"
 check "$B's primary disk is folded back" \
     [ "$(disk_of $B umbra-h2)" = "$(lab env | sed -n 's/^LAB_DISKS=//p')/$B.qcow2" ]
+# A target cell with no capacity: cell b is umbra-h3 alone, and $A's
+# shadow holds the room there that $B's would need.
+check "a shadow of $B in cell b (full) is refused" \
+    bash -c "! '$UMBRACTL' -c '$SOCK' shadow-create $B --cell b 2>'$IT_DIR/e4'"
+check "... saying why (the reservation)" grep -q "reserved" "$IT_DIR/e4"
+check "... leaving no shadow of $B behind" \
+    [ -z "$(where "$B~shadow")" ] && jq_ok '.state == "retired"' shadow-info $B
 ctl shadow-create $B >/dev/null || it_fail "shadow-create $B (2): $(ctl place $B 2>&1)"
 # Wait until the shadow domain exists (booting, before its pause).
 wait_for 120 "$B~shadow defined and booting" \
