@@ -566,6 +566,18 @@ metric_mem(void)
 #endif
 }
 
+/* The CPUs @h plans with: its [host:NAME] cpus, else what libvirt says. */
+static double
+host_cpus(Predictor *p, const MonitorHost *h)
+{
+    const ConfigHost *ch = umbra_config_find_host(p->cfg, h->name);
+
+    if (ch && ch->cpus > 0) {
+        return ch->cpus;
+    }
+    return h->latest ? h->latest->ncpus : 0;
+}
+
 /* Computes contention of the domains @ds (PredDomain*) against @group's
  * capacities.  Also fills each domain's own CPU headroom into @headroom
  * (index of @ds), and marks domains without a forecast.  With @cal, the
@@ -814,7 +826,7 @@ predictor_tick(Predictor *p, int64_t now)
 
         g_hash_table_insert(host_info, h->name, (gpointer) h);
         if (h->latest) {
-            g->capacity_cpu = h->latest->ncpus;
+            g->capacity_cpu = host_cpus(p, h);
             g->capacity_mem = (double) h->latest->mem_total_kib;
         }
         ds = ds ? ds : none;
@@ -1485,7 +1497,7 @@ predictor_place_json(Predictor *p, const char *dom, const char *rule,
         ph[i].name = h->name;
         ph[i].cell = h->cell;
         ph[i].reachable = h->state == HOST_STATE_CONNECTED && h->latest;
-        ph[i].cpus = h->latest ? h->latest->ncpus * p->cfg->cpu_overcommit : 0;
+        ph[i].cpus = h->latest ? host_cpus(p, h) * p->cfg->cpu_overcommit : 0;
         ph[i].mem_kib = h->latest ? (double) h->latest->mem_total_kib : 0;
         ph[i].io_bps = NAN;
         ph[i].io_demand_bps = NAN;

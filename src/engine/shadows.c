@@ -59,7 +59,6 @@ typedef struct {
     double stage_s;        /* staging took */
     bool restage;          /* stage again once retired */
     bool pending_cutover;  /* cut over as soon as staged */
-    bool late_noted;       /* "too late" said for this risk episode */
     bool settled;          /* promoted, and the settle job is done */
     int failures;          /* cutovers failed in a row */
     int64_t backoff_until; /* no automatic cutover before (wall us) */
@@ -102,6 +101,8 @@ struct ShadowManager {
     int64_t next_audit; /* wall us */
     bool auditing;      /* a reconcile job runs */
     Job *last_job;      /* start_job()'s cutover job, not yet run */
+    GHashTable *asked;  /* protected UUID -> int64_t wall us of the last
+                         * automatic shadow request */
 };
 
 /* ------------------------------------------------------------------ */
@@ -1655,12 +1656,13 @@ audit_done(ShadowManager *sm, Job *j)
 /* ------------------------------------------------------------------ */
 /* Upkeep                                                              */
 
-/* The 15-minute trouble probability of @uuid (the larger of its failure
- * and its host's contention), the threshold and the expected time of
- * trouble, from the risk engine.  Returns: false when it has none yet. */
+/* The trouble probability of @uuid within @horizon ("15m", "1h": the
+ * larger of its failure and its host's contention), the threshold and
+ * the expected time of trouble, from the risk engine.  Returns: false when it
+ * has none yet. */
 static bool
-trouble_of(ShadowManager *sm, const char *uuid, double *ret_p, double *ret_thr,
-           double *ret_t)
+trouble_of(ShadowManager *sm, const char *uuid, const char *horizon,
+           double *ret_p, double *ret_thr, double *ret_t)
 {
     g_autoptr(json_object) r =
         sm->pred ? predictor_risk_json(sm->pred, uuid, NULL, NULL, NULL) : NULL;
@@ -1674,8 +1676,8 @@ trouble_of(ShadowManager *sm, const char *uuid, double *ret_p, double *ret_thr,
     d = json_object_array_get_idx(ds, 0);
     json_object_object_get_ex(d, "failure", &f);
     json_object_object_get_ex(d, "contention_p", &c);
-    pf = model_json_get_double(f, "15m");
-    pc = model_json_get_double(c, "15m");
+    pf = model_json_get_double(f, horizon);
+    pc = model_json_get_double(c, horizon);
     *ret_p = isfinite(pf) && isfinite(pc) ? MAX(pf, pc)
              : isfinite(pf)               ? pf
                                           : pc;
@@ -1693,7 +1695,7 @@ maybe_cutover(ShadowManager *sm, Shadow *sh, int64_t now)
     double p, thr, t;
     g_autofree char *why = NULL;
 
-    if (!s || !trouble_of(sm, sh->primary_uuid, &p, &thr, &t)) {
+    if (!s || !trouble_of(sm, sh->primary_uuid, "15m", &p, &thr, &t)) {
         return;
     }
     if (p >= 0.8 * thr) {
@@ -1715,25 +1717,71 @@ maybe_cutover(ShadowManager *sm, Shadow *sh, int64_t now)
         }
         start_cutover(sm, sh, why);
         break;
-    case SHADOW_CUTOVER_TOO_LATE:
-        if (!sh->late_noted) {
-            g_autofree char *detail = g_strdup_printf(
-                "risk %.2f, trouble expected in %.0f s, a migration takes "
-                "about %.0f s: not moving",
-                p, t, plan.seconds);
-
-            sh->late_noted = true;
-            monitor_post_event(
-                sm->m,
-                umbra_event_new(EVENT_SOURCE_DAEMON, s->host, sh->primary_name,
-                                sh->primary_uuid, "cutover-too-late", detail));
-        }
+    case SHADOW_CUTOVER_LATE:
+        /* Still the best move; say that it comes late. */
+        why = g_strdup_printf("risk %.2f within 15 min (threshold %.2f), "
+                              "late: trouble expected in %.0f s, the "
+                              "migration takes about %.0f s",
+                              p, thr, t, plan.seconds);
+        start_cutover(sm, sh, why);
         break;
     case SHADOW_CUTOVER_WAIT:
-        sh->late_noted = false;
-        break;
     case SHADOW_CUTOVER_BACKOFF:
         break;
+    }
+}
+
+/*
+ * The protected domains (shadow_protect): one whose trouble within the
+ * hour (its failure, or its host's contention) reaches the threshold
+ * gets a shadow, so that it is ready when the cutover rule fires.
+ */
+static void
+protect(ShadowManager *sm, int64_t now)
+{
+    for (char **n = sm->cfg->shadow_protect; n && *n; n++) {
+        g_autoptr(DomSample) s = monitor_find_domain(sm->m, *n, NULL);
+        g_autoptr(GError) err = NULL;
+        Shadow *sh;
+        double p, thr, t;
+        int64_t *last;
+        json_object *o;
+
+        if (!s || s->state != DOM_STATE_RUNNING) {
+            continue;
+        }
+        sh = g_hash_table_lookup(sm->shadows, s->uuid);
+        if ((sh && !shadow_state_is_final(sh->fsm.state)) ||
+            !trouble_of(sm, s->uuid, "1h", &p, &thr, &t) || p < thr) {
+            continue;
+        }
+        /* After a refusal (no room), ask again a minute later. */
+        last = g_hash_table_lookup(sm->asked, s->uuid);
+        if (last && now - *last < 60 * G_USEC_PER_SEC) {
+            continue;
+        }
+        if (!last) {
+            last = g_new0(int64_t, 1);
+            g_hash_table_insert(sm->asked, g_strdup(s->uuid), last);
+        }
+        *last = now;
+        o = shadow_manager_create(sm, s->uuid, NULL, NULL, &err);
+        if (!o) {
+            g_autofree char *detail = g_strdup_printf(
+                "trouble p=%.2f within 1 h, no shadow: %s", p, err->message);
+
+            monitor_post_event(sm->m,
+                               umbra_event_new(EVENT_SOURCE_DAEMON, s->host,
+                                               s->name, s->uuid,
+                                               "shadow-create-failed", detail));
+            continue;
+        }
+        json_object_put(o);
+        sh = g_hash_table_lookup(sm->shadows, s->uuid);
+        if (sh) {
+            g_free(sh->origin);
+            sh->origin = g_strdup("risk");
+        }
     }
 }
 
@@ -1787,6 +1835,9 @@ on_upkeep(gpointer data)
             start_job(sm, sh, JOB_RETIRE);
         }
     }
+    if (sm->cfg->shadow_auto) {
+        protect(sm, now);
+    }
     if (now >= sm->next_audit) {
         start_audit(sm);
     }
@@ -1812,6 +1863,7 @@ shadow_manager_new(const UmbraConfig *cfg, const SysVirtOps *ops, Monitor *m,
     sm->shadows =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, shadow_free);
     sm->ledger = placement_ledger_new();
+    sm->asked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     sm->self = g_new0(ManagerRef, 1);
     g_atomic_ref_count_init(&sm->self->ref);
     sm->self->sm = sm;
@@ -1872,6 +1924,7 @@ shadow_manager_free(ShadowManager *sm)
     sm->self->sm = NULL;
     manager_ref_unref(sm->self);
     g_hash_table_unref(sm->shadows);
+    g_hash_table_unref(sm->asked);
     placement_ledger_free(sm->ledger);
     g_free(sm);
 }

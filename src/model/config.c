@@ -79,6 +79,7 @@ umbra_config_free(UmbraConfig *cfg)
     }
     g_free(cfg->shadow_cell);
     g_free(cfg->shadow_mode);
+    g_strfreev(cfg->shadow_protect);
     g_free(cfg->shadow_pool);
     g_free(cfg->shadow_pool_path);
     if (cfg->groups) {
@@ -202,6 +203,36 @@ parse_range(const char *val, int64_t lo, int64_t hi, bool duration,
                     msg_);                                                     \
         return false;                                                          \
     } while (0)
+
+/* A comma-separated list of domain names into *@ret (replaced). */
+static bool
+parse_names(const char *path, int lineno, const char *key, const char *val,
+            GStrv *ret, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(val, ",", -1);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+
+    for (char **p = parts; *p; p++) {
+        char *n = g_strstrip(*p);
+
+        if (!*n) {
+            continue;
+        }
+        if (strlen(n) > 200) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key '%s': a domain name is longer than 200 characters", key);
+        }
+        g_ptr_array_add(names, g_strdup(n));
+    }
+    if (names->len == 0) {
+        ERR(CONFIG_ERROR_VALUE, "key '%s': no domain names (comma-separated)",
+            key);
+    }
+    g_ptr_array_add(names, NULL);
+    g_strfreev(*ret);
+    *ret = (GStrv) g_ptr_array_steal(names, NULL);
+    return true;
+}
 
 static bool
 config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
@@ -351,6 +382,10 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
                 val);
         }
         cfg->cpu_overcommit = d;
+    } else if (strcmp(key, "shadow_protect") == 0) {
+        if (!parse_names(path, lineno, key, val, &cfg->shadow_protect, error)) {
+            return false;
+        }
     } else if (strcmp(key, "shadow_auto") == 0) {
         if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
             ERR(CONFIG_ERROR_VALUE, "key 'shadow_auto': '%s' is not on or off",
@@ -435,7 +470,7 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
             "reconnect_max, forecast_model, forecast_refit, risk, "
             "risk_interval, risk_threshold, risk_precision, risk_rho, "
             "shadow_cell, cpu_overcommit, migration_timeout, link_mibps, "
-            "migration_bandwidth, shadow_auto, "
+            "migration_bandwidth, shadow_auto, shadow_protect, "
             "shadow_mode, shadow_idle, "
             "shadow_warm_boot, "
             "shadow_pool, shadow_pool_path)",
@@ -466,10 +501,20 @@ config_set_host(ConfigHost *h, const char *path, int lineno, const char *key,
         }
         g_free(h->cell);
         h->cell = g_strdup(val);
+    } else if (strcmp(key, "cpus") == 0) {
+        int64_t v;
+
+        if (!parse_range(val, 1, 4096, false, &v)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'cpus': '%s' is not a whole number of CPUs between 1 "
+                "and 4096",
+                val);
+        }
+        h->cpus = (int) v;
     } else {
         ERR(CONFIG_ERROR_UNKNOWN,
             "key '%s': unknown key in section "
-            "[host:%s] (known: uri, cell)",
+            "[host:%s] (known: uri, cell, cpus)",
             key, h->name);
     }
     return true;
@@ -496,29 +541,9 @@ config_set_group(ConfigGroup *g, const char *path, int lineno, const char *key,
                  const char *val, GError **error)
 {
     if (strcmp(key, "domains") == 0) {
-        g_auto(GStrv) parts = g_strsplit(val, ",", -1);
-        g_autoptr(GPtrArray) names = g_ptr_array_new();
-
-        for (char **p = parts; *p; p++) {
-            char *n = g_strstrip(*p);
-
-            if (!*n) {
-                continue;
-            }
-            if (strlen(n) > 200) {
-                ERR(CONFIG_ERROR_VALUE,
-                    "key 'domains': a domain name is longer than 200 "
-                    "characters");
-            }
-            g_ptr_array_add(names, g_strdup(n));
+        if (!parse_names(path, lineno, key, val, &g->domains, error)) {
+            return false;
         }
-        if (names->len == 0) {
-            ERR(CONFIG_ERROR_VALUE,
-                "key 'domains': no domain names (comma-separated)");
-        }
-        g_ptr_array_add(names, NULL);
-        g_strfreev(g->domains);
-        g->domains = (GStrv) g_ptr_array_steal(names, NULL);
     } else {
         ERR(CONFIG_ERROR_UNKNOWN,
             "key '%s': unknown key in section [group:%s] (known: domains)", key,

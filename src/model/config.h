@@ -33,6 +33,7 @@ typedef struct {
     char *name; /* [host:NAME] */
     char *uri;  /* libvirt URI */
     char *cell; /* cell name */
+    int cpus;   /* CPUs to plan with (0: what libvirt reports) */
     int line;   /* line of the section header */
 } ConfigHost;
 
@@ -77,6 +78,8 @@ typedef struct {
     double link_mibps;           /* migration link speed, for the plan */
     int64_t migration_bandwidth; /* cap on a migration, MiB/s (0: none) */
     bool shadow_auto;            /* shadows and cutovers on risk (on) */
+    GStrv shadow_protect;        /* domains given a shadow when their host's
+                                  * contention is foreseen (nullable) */
     char *shadow_mode;           /* "warm" (booted then paused) or "cold" */
     int64_t shadow_idle_s;       /* retire a shadow idle this long */
     int64_t shadow_warm_boot_s;  /* a warm shadow boots this long, then

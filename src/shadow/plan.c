@@ -53,9 +53,8 @@ shadow_cutover_due(double p, double threshold, double t_trouble_s,
     if (now < backoff_until) {
         return SHADOW_CUTOVER_BACKOFF;
     }
-    if (isfinite(t_trouble_s) && isfinite(migration_s) &&
-        t_trouble_s < 2 * migration_s) {
-        return SHADOW_CUTOVER_TOO_LATE;
+    if (isfinite(t_trouble_s) && t_trouble_s < 2 * migration_s) {
+        return SHADOW_CUTOVER_LATE;
     }
     return SHADOW_CUTOVER_GO;
 }

@@ -40,11 +40,12 @@ void shadow_migration_plan(double mem_mib, double dirty_mibps, double disk_mib,
 
 /* What shadow_cutover_due() decided. */
 typedef enum {
-    SHADOW_CUTOVER_WAIT,     /* risk below the threshold */
-    SHADOW_CUTOVER_GO,       /* move now */
-    SHADOW_CUTOVER_BACKOFF,  /* due, but an earlier failure holds it back */
-    SHADOW_CUTOVER_TOO_LATE, /* due, but trouble comes before a migration
-                              * could end: moving would only add load */
+    SHADOW_CUTOVER_WAIT,    /* risk below the threshold */
+    SHADOW_CUTOVER_GO,      /* move now, with room to spare */
+    SHADOW_CUTOVER_LATE,    /* move now, though trouble may come before
+                             * the migration ends (or is there already):
+                             * still the best move, said as such */
+    SHADOW_CUTOVER_BACKOFF, /* due, but an earlier failure holds it back */
 } ShadowCutoverDecision;
 
 /*
@@ -57,9 +58,9 @@ typedef enum {
  * @migration_s: the plan's estimate (shadow_migration_plan())
  * @now, @backoff_until: wall us
  *
- * The automatic cutover rule: risk at or above the threshold, and the
- * expected time of trouble leaving room for the migration (twice its
- * estimate), and no back-off running.
+ * The automatic cutover rule: risk at or above the threshold and no
+ * back-off running.  Whether the expected time of trouble leaves room for
+ * the migration (twice its estimate) tells GO from LATE.
  */
 ShadowCutoverDecision shadow_cutover_due(double p, double threshold,
                                          double t_trouble_s, double migration_s,

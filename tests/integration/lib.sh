@@ -82,16 +82,24 @@ wait_for() {
     done
 }
 
-# umbrad_start [INTERVAL] [extra config lines for [umbrad]...]
+# umbrad_start [INTERVAL] [extra config lines...]: a line goes to
+# [umbrad], or, written "[host:NAME] key = value", to that host's section.
 umbrad_start() {
-    local interval=${1:-1}
+    local interval=${1:-1} line sec
     shift || true
     lab umbra-conf "$IT_DIR/umbra.conf" >/dev/null
     sed -i -e "s|^interval = .*|interval = $interval|" \
         -e "s|^store = .*|store = ${IT_STORE:-$IT_DIR/umbra.db}|" \
         "$IT_DIR/umbra.conf"
     for line in "$@"; do
-        sed -i "/^\[umbrad\]/a $line" "$IT_DIR/umbra.conf"
+        case "$line" in
+        "[host:"*"] "*)
+            sec=${line%%]*}
+            sec=${sec#[}
+            sed -i "/^\[$sec\]/a ${line#*] }" "$IT_DIR/umbra.conf"
+            ;;
+        *) sed -i "/^\[umbrad\]/a $line" "$IT_DIR/umbra.conf" ;;
+        esac
     done
     "$UMBRAD" -f "$IT_DIR/umbra.conf" --debug \
         --log-file "$IT_DIR/umbrad.log" &

@@ -36,6 +36,7 @@ test_good(void)
                                        "[host:h2]\n"
                                        "uri = qemu+tcp://10.0.0.2/system\n"
                                        "cell = b\n"
+                                       "cpus = 3\n"
                                        "[host:h3]\n"
                                        "uri = test:///default\n"
                                        "[group:shop]\n"
@@ -60,6 +61,8 @@ test_good(void)
     CU_ASSERT_EQUAL(cfg->hosts->len, 3);
     CU_ASSERT_EQUAL(cfg->cells->len, 3);
     CU_ASSERT_STRING_EQUAL(umbra_config_find_host(cfg, "h2")->cell, "b");
+    CU_ASSERT_EQUAL(umbra_config_find_host(cfg, "h2")->cpus, 3);
+    CU_ASSERT_EQUAL(umbra_config_find_host(cfg, "h1")->cpus, 0);
     CU_ASSERT_STRING_EQUAL(umbra_config_find_host(cfg, "h3")->cell, "default");
     CU_ASSERT_STRING_EQUAL(
         ((ConfigCell *) g_ptr_array_index(cfg->cells, 0))->description,
@@ -97,6 +100,16 @@ test_bad(void)
         {"[umbrad]\nintervall = 5\n", CONFIG_ERROR_UNKNOWN,
          "t.conf:2: key 'intervall': unknown key"},
         {"[umbrad\n", CONFIG_ERROR_SYNTAX, "t.conf:1:"},
+        {"[host:h]\nuri = qemu:///system\ncpus = 0\n", CONFIG_ERROR_VALUE,
+         "t.conf:3: key 'cpus'"},
+        {"[umbrad]\nshadow_auto = maybe\n", CONFIG_ERROR_VALUE,
+         "key 'shadow_auto'"},
+        {"[umbrad]\ncpu_overcommit = 0.5\n", CONFIG_ERROR_VALUE,
+         "key 'cpu_overcommit'"},
+        {"[umbrad]\nshadow_mode = hot\n", CONFIG_ERROR_VALUE,
+         "key 'shadow_mode'"},
+        {"[umbrad]\nmigration_timeout = 1s\n", CONFIG_ERROR_VALUE,
+         "key 'migration_timeout'"},
         {"interval = 5\n", CONFIG_ERROR_SYNTAX, "outside any section"},
         {"[umbrad]\njust words\n", CONFIG_ERROR_SYNTAX, "t.conf:2:"},
         {"[umbrad]\n[umbrad]\n", CONFIG_ERROR_SYNTAX, "t.conf:2: section"},

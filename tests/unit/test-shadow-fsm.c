@@ -171,9 +171,14 @@ test_cutover_due(void)
                     SHADOW_CUTOVER_GO);
     CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, NAN, 10, 0, 0),
                     SHADOW_CUTOVER_GO);
-    /* Trouble in 15 s, a 10 s migration: too late. */
+    /* Trouble in 15 s (or now), a 10 s migration: late, still moving;
+     * a migration that cannot end (post-copy) is late too. */
     CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 15, 10, 0, 0),
-                    SHADOW_CUTOVER_TOO_LATE);
+                    SHADOW_CUTOVER_LATE);
+    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 0, 10, 0, 0),
+                    SHADOW_CUTOVER_LATE);
+    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 600, INFINITY, 0, 0),
+                    SHADOW_CUTOVER_LATE);
     /* A back-off running. */
     CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 600, 10, 5, 10),
                     SHADOW_CUTOVER_BACKOFF);

@@ -1,0 +1,39 @@
+#!/bin/bash
+# The predictive path with nothing done by hand (issue 5): a protected
+# domain's host is told it has one CPU, and the domain is driven to use
+# about one and a half; the risk engine foresees the host's contention,
+# umbrad stages a shadow for it on its own, then cuts it over when the
+# risk within 15 minutes reaches the threshold, and the journal says why.
+. "$(dirname "$0")/lib.sh"
+require_lab
+
+G=it-auto
+guest_up $G umbra-h1 --vcpus 2
+ip=$(guest_ip $G)
+umbrad_start 1 "risk_interval = 5s" "shadow_warm_boot = 3s" \
+    "shadow_protect = $G" "[host:umbra-h1] cpus = 1"
+jwait 30 "$G listed" '[.domains[] | select(.name == "'$G'")] | length == 1' list
+
+# About 1.5 CPU-seconds of work a second, on a host planned with one CPU.
+"$LOADGEN" --url "http://$ip/cgi-bin/work?cpu_ms=250" --rps 6 \
+    --concurrency 4 --duration 240 --timeout-ms 5000 \
+    --out "$IT_DIR/requests.csv" -q >"$IT_DIR/loadgen.txt" 2>&1 &
+lg=$!
+jwait 120 "umbra foresees contention on umbra-h1" \
+    '.domains[0].contention_p["1h"] >= .domains[0].threshold' risk $G
+it_log "risk: $(jctl risk $G | jq -c '.domains[0] | {contention_p, failure, threshold, t_trouble_s}')"
+jwait 120 "a shadow of $G made by the risk engine" \
+    '.origin == "risk"' shadow-info $G
+jwait 240 "$G cut over by itself" '.state == "promoted"' shadow-info $G
+kill "$lg" 2>/dev/null || true
+wait "$lg" 2>/dev/null || true
+jctl shadow-info $G >"$IT_DIR/info.json"
+it_log "journal: $(jq -c '[.journal[] | {to, event, detail}]' "$IT_DIR/info.json")"
+check "nobody asked: the activation cites the risk" \
+    jq -e '[.journal[] | select(.event == "activate") | .detail] |
+           .[0] | test("^risk [0-9.]+ within 15 min")' "$IT_DIR/info.json"
+target=$(jq -r .host "$IT_DIR/info.json")
+check "$G runs on $target, once" [ "$(where $G)" = "$target running" ]
+check "$G answers HTTP there" curl -sf -m 5 -o /dev/null \
+    "http://$ip/cgi-bin/counter"
+it_log "PASS"
