@@ -815,19 +815,6 @@ shadows_on(Dispatch *d, GError **error)
     return true;
 }
 
-static bool
-has_cell(const UmbraConfig *cfg, const char *cell)
-{
-    for (guint i = 0; i < cfg->cells->len; i++) {
-        const ConfigCell *c = g_ptr_array_index(cfg->cells, i);
-
-        if (strcmp(c->name, cell) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static json_object *
 m_shadow_list(Dispatch *d, RpcServerClient *client, int64_t id,
               json_object *params, GError **error)
@@ -886,7 +873,7 @@ m_shadow_create(Dispatch *d, RpcServerClient *client, int64_t id,
         !shadows_on(d, error)) {
         return NULL;
     }
-    if (cell && !has_cell(d->cfg, cell)) {
+    if (cell && !umbra_config_find_cell(d->cfg, cell)) {
         g_set_error(error, RPC_ERROR, RPC_ERROR_UNKNOWN_CELL,
                     "no cell '%s' in umbrad's configuration", cell);
         return NULL;

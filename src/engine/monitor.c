@@ -947,19 +947,6 @@ cmp_sample(gconstpointer a, gconstpointer b)
     return g_strcmp0(x->name, y->name);
 }
 
-static bool
-cell_known(const UmbraConfig *cfg, const char *cell)
-{
-    for (guint i = 0; i < cfg->cells->len; i++) {
-        const ConfigCell *c = g_ptr_array_index(cfg->cells, i);
-
-        if (strcmp(c->name, cell) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 GPtrArray *
 monitor_list_domains(Monitor *m, const char *host, const char *cell,
                      bool inactive, GError **error)
@@ -973,7 +960,7 @@ monitor_list_domains(Monitor *m, const char *host, const char *cell,
                     "no host '%s' in the configuration", host);
         return NULL;
     }
-    if (cell && !cell_known(m->cfg, cell)) {
+    if (cell && !umbra_config_find_cell(m->cfg, cell)) {
         g_set_error(error, MONITOR_ERROR, MONITOR_ERROR_UNKNOWN_CELL,
                     "no cell '%s' in the configuration", cell);
         return NULL;

@@ -1227,14 +1227,9 @@ job_run(Job *j)
 static const char *
 host_uri(ShadowManager *sm, const char *name)
 {
-    for (guint i = 0; name && i < sm->cfg->hosts->len; i++) {
-        const ConfigHost *h = sm->cfg->hosts->pdata[i];
+    const ConfigHost *h = umbra_config_find_host(sm->cfg, name);
 
-        if (strcmp(h->name, name) == 0) {
-            return h->uri;
-        }
-    }
-    return NULL;
+    return h ? h->uri : NULL;
 }
 
 /* Where @sh's primary runs now (its host name), or NULL. */

@@ -147,15 +147,26 @@ valid_name(const char *s)
     return true;
 }
 
-static ConfigCell *
-config_cell_get(UmbraConfig *cfg, const char *name, bool create)
+const ConfigCell *
+umbra_config_find_cell(const UmbraConfig *cfg, const char *name)
 {
-    for (guint i = 0; i < cfg->cells->len; i++) {
-        ConfigCell *c = g_ptr_array_index(cfg->cells, i);
+    for (guint i = 0; name && i < cfg->cells->len; i++) {
+        const ConfigCell *c = g_ptr_array_index(cfg->cells, i);
 
         if (strcmp(c->name, name) == 0) {
             return c;
         }
+    }
+    return NULL;
+}
+
+static ConfigCell *
+config_cell_get(UmbraConfig *cfg, const char *name, bool create)
+{
+    ConfigCell *found = (ConfigCell *) umbra_config_find_cell(cfg, name);
+
+    if (found) {
+        return found;
     }
     if (create) {
         ConfigCell *c = g_new0(ConfigCell, 1);
@@ -170,7 +181,7 @@ config_cell_get(UmbraConfig *cfg, const char *name, bool create)
 const ConfigHost *
 umbra_config_find_host(const UmbraConfig *cfg, const char *name)
 {
-    for (guint i = 0; i < cfg->hosts->len; i++) {
+    for (guint i = 0; name && i < cfg->hosts->len; i++) {
         const ConfigHost *h = g_ptr_array_index(cfg->hosts, i);
 
         if (strcmp(h->name, name) == 0) {

@@ -109,10 +109,14 @@ UmbraConfig *umbra_config_load(const char *path, GError **error);
 void umbra_config_free(UmbraConfig *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(UmbraConfig, umbra_config_free)
 
-/* Returns: the host named @name, or NULL (borrowed). */
 /* Returns: (transfer none) the group @domain belongs to, or NULL. */
 const ConfigGroup *umbra_config_group_of(const UmbraConfig *cfg,
                                          const char *domain);
 
+/* Returns: the host named @name, or NULL (borrowed). */
 const ConfigHost *umbra_config_find_host(const UmbraConfig *cfg,
+                                         const char *name);
+
+/* Returns: the cell named @name, or NULL (borrowed). */
+const ConfigCell *umbra_config_find_cell(const UmbraConfig *cfg,
                                          const char *name);

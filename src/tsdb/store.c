@@ -2544,14 +2544,6 @@ tsdb_shadow_step_free(TsdbShadowStep *st)
     g_free(st);
 }
 
-static char *
-column_dup(sqlite3_stmt *s, int i)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-
-    return t ? g_strdup((const char *) t) : NULL;
-}
-
 GPtrArray *
 tsdb_store_shadow_journal(TsdbStore *store, const char *primary_uuid,
                           guint limit, GError **error)
@@ -2578,11 +2570,11 @@ tsdb_store_shadow_journal(TsdbStore *store, const char *primary_uuid,
 
         st->id = sqlite3_column_int64(s, 0);
         st->wall_us = sqlite3_column_int64(s, 1);
-        st->primary_uuid = column_dup(s, 2);
-        st->from_state = column_dup(s, 3);
-        st->to_state = column_dup(s, 4);
-        st->event = column_dup(s, 5);
-        st->detail = column_dup(s, 6);
+        st->primary_uuid = column_strdup(s, 2);
+        st->from_state = column_strdup(s, 3);
+        st->to_state = column_strdup(s, 4);
+        st->event = column_strdup(s, 5);
+        st->detail = column_strdup(s, 6);
         g_ptr_array_add(out, st);
     }
     if (rc != SQLITE_DONE) {
