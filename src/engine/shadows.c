@@ -100,7 +100,6 @@ struct ShadowManager {
     guint timer;
     int64_t next_audit; /* wall us */
     bool auditing;      /* a reconcile job runs */
-    Job *last_job;      /* start_job()'s cutover job, not yet run */
     GHashTable *asked;  /* protected UUID -> int64_t wall us of the last
                          * automatic shadow request */
 };
@@ -584,9 +583,8 @@ undo_staging(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
     if (src) {
         /* The disks that write to an overlay of this staging, even if
          * the record never learnt of them (umbrad died meanwhile). */
-        g_autofree char *xml =
-            sys_shadow_domain_xml(src, sh->primary_uuid, false, NULL);
-        g_autoptr(GPtrArray) disks = xml ? sys_domxml_disks(xml, NULL) : NULL;
+        g_autoptr(GPtrArray) disks =
+            sys_shadow_domain_disks(src, sh->primary_uuid, NULL);
         g_autofree char *mark = g_strdup_printf(".umbra-%s.", tag);
 
         for (guint i = 0; disks && i < disks->len; i++) {
@@ -649,19 +647,57 @@ wait_cancellable(GCancellable *c, int64_t seconds, GError **error)
     return true;
 }
 
-static bool stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error);
-
-/* stage() again, once, after it folded a leftover overlay. */
-static bool
-stage_after_fold(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
+/*
+ * The primary's writable disks, ready to be frozen: overlays an earlier
+ * staging left (their fold failed then) are folded back first, or the
+ * copy would stand on a host-local file; a disk still standing on a
+ * staged copy (its cutover's block pull not over) is refused.
+ */
+static GPtrArray *
+stageable_disks(Job *j, SysVirtConn *src, GError **error)
 {
-    if (j->checked) {
-        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_INVALID,
-                    "the disks still write to staging overlays after a fold");
-        return false;
+    const char *uuid = j->sh->primary_uuid;
+    g_autofree char *pool_dir = g_strdup_printf(
+        "%s%s", j->pool_path, g_str_has_suffix(j->pool_path, "/") ? "" : "/");
+    g_autoptr(GPtrArray) disks = sys_shadow_domain_disks(src, uuid, error);
+    bool folded = false;
+
+    for (guint i = 0; disks && i < disks->len; i++) {
+        const SysDomDisk *ld = disks->pdata[i];
+
+        if (!strstr(ld->path, ".umbra-")) {
+            continue;
+        }
+        if (!sys_shadow_fold(src, uuid, ld->target, ld->path, error)) {
+            g_prefix_error(error,
+                           "%s still writes to %s, left by an earlier "
+                           "staging: ",
+                           ld->target, ld->path);
+            return NULL;
+        }
+        note(j, "folded back %s, left by an earlier staging", ld->path);
+        folded = true;
     }
-    j->checked = true;
-    return stage(j, src, dst, error);
+    if (folded) {
+        g_ptr_array_unref(disks);
+        disks = sys_shadow_domain_disks(src, uuid, error);
+    }
+    for (guint i = 0; disks && i < disks->len; i++) {
+        const SysDomDisk *ld = disks->pdata[i];
+
+        /* A staged copy's header names its backing file by path: one
+         * local to the primary's host would not be on the target. */
+        if (ld->backing && g_str_has_prefix(ld->backing, pool_dir)) {
+            g_set_error(error, SHADOW_MANAGER_ERROR,
+                        SHADOW_MANAGER_ERROR_INVALID,
+                        "disk %s of '%s' still stands on %s, local to its "
+                        "host; try again once its cutover's block pull is "
+                        "over",
+                        ld->target, j->sh->primary_name, ld->backing);
+            return NULL;
+        }
+    }
+    return g_steal_pointer(&disks);
 }
 
 static bool
@@ -672,7 +708,6 @@ stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
     g_autofree char *xml = NULL;
     g_autofree char *sxml = NULL;
     g_autoptr(GPtrArray) frozen = NULL;
-    g_autofree char *live = NULL;
     g_autoptr(GPtrArray) live_disks = NULL;
     g_autoptr(GHashTable) paths = g_hash_table_new(g_str_hash, g_str_equal);
     SysShadowSpec spec = {0};
@@ -685,43 +720,9 @@ stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
     if (g_cancellable_set_error_if_cancelled(j->cancel, error)) {
         return false;
     }
-    live = sys_shadow_domain_xml(src, sh->primary_uuid, false, error);
-    live_disks = live ? sys_domxml_disks(live, error) : NULL;
+    live_disks = stageable_disks(j, src, error);
     if (!live_disks) {
         return false;
-    }
-    for (guint i = 0; i < live_disks->len; i++) {
-        SysDomDisk *ld = live_disks->pdata[i];
-        g_autofree char *pool_dir =
-            g_strdup_printf("%s%s", j->pool_path,
-                            g_str_has_suffix(j->pool_path, "/") ? "" : "/");
-
-        /* An overlay an earlier staging left (its fold failed then):
-         * fold it now, or the copy would stand on a host-local file. */
-        if (strstr(ld->path, ".umbra-")) {
-            if (!sys_shadow_fold(src, sh->primary_uuid, ld->target, ld->path,
-                                 error)) {
-                g_prefix_error(error,
-                               "%s still writes to %s, left by an "
-                               "earlier staging: ",
-                               ld->target, ld->path);
-                return false;
-            }
-            note(j, "folded back %s, left by an earlier staging", ld->path);
-            g_clear_pointer(&live, g_free);
-            return stage_after_fold(j, src, dst, error);
-        }
-        /* A staged copy's header names its backing file by path: one
-         * local to the primary's host would not be on the target. */
-        if (ld->backing && g_str_has_prefix(ld->backing, pool_dir)) {
-            g_set_error(error, SHADOW_MANAGER_ERROR,
-                        SHADOW_MANAGER_ERROR_INVALID,
-                        "disk %s of '%s' still stands on %s, local to its "
-                        "host; try again once its cutover's block pull is "
-                        "over",
-                        ld->target, sh->primary_name, ld->backing);
-            return false;
-        }
     }
     frozen = sys_shadow_freeze(src, sh->primary_uuid, tag, error);
     if (!frozen) {
@@ -1034,10 +1035,8 @@ fold_orphan_overlays(Job *j, const SysShadowDomain *d)
         const JobHost *h = j->hosts->pdata[i];
         g_autoptr(GError) err = NULL;
         SysVirtConn *c = job_open(j, h->uri, NULL);
-        g_autofree char *xml =
-            c ? sys_shadow_domain_xml(c, d->meta.primary_uuid, false, NULL)
-              : NULL;
-        g_autoptr(GPtrArray) disks = xml ? sys_domxml_disks(xml, NULL) : NULL;
+        g_autoptr(GPtrArray) disks =
+            c ? sys_shadow_domain_disks(c, d->meta.primary_uuid, NULL) : NULL;
 
         for (guint k = 0; disks && k < disks->len; k++) {
             const SysDomDisk *dd = disks->pdata[k];
@@ -1063,8 +1062,7 @@ remove_orphan(Job *j, SysVirtConn *c, const char *host,
               const SysShadowDomain *d)
 {
     g_autoptr(GError) err = NULL;
-    g_autofree char *xml = sys_shadow_domain_xml(c, d->name, false, NULL);
-    g_autoptr(GPtrArray) disks = xml ? sys_domxml_disks(xml, NULL) : NULL;
+    g_autoptr(GPtrArray) disks = sys_shadow_domain_disks(c, d->name, NULL);
 
     if (!sys_shadow_remove_domain(c, d->name, &err)) {
         note(j, "orphan %s on %s not removed: %s", d->name, host, err->message);
@@ -1242,7 +1240,8 @@ primary_host_now(ShadowManager *sm, const Shadow *sh)
 }
 
 static void
-start_job(ShadowManager *sm, Shadow *sh, JobKind kind)
+start_job_with(ShadowManager *sm, Shadow *sh, JobKind kind,
+               const SysMigrateOpts *mopts)
 {
     Job *j = job_new(sm, kind);
     g_autofree char *ph = primary_host_now(sm, sh);
@@ -1257,15 +1256,22 @@ start_job(ShadowManager *sm, Shadow *sh, JobKind kind)
     j->cancel = g_object_ref(sh->cancel);
     sh->busy = true;
     sh->job = kind;
-    if (kind == JOB_CUTOVER) {
-        /* The caller completes and runs it. */
-        sm->last_job = j;
-        return;
+    if (mopts) {
+        j->mopts = *mopts;
     }
     job_run(j);
 }
 
+static void
+start_job(ShadowManager *sm, Shadow *sh, JobKind kind)
+{
+    start_job_with(sm, sh, kind, NULL);
+}
+
 static void start_staging(ShadowManager *sm, Shadow *sh, const char *why);
+static json_object *create(ShadowManager *sm, const char *dom,
+                           const char *only_cell, const char *mode,
+                           const char *origin, GError **error);
 
 /* The record after its retirement: a new staging when asked for. */
 static void
@@ -1273,7 +1279,6 @@ retired(ShadowManager *sm, Shadow *sh)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *uuid = NULL;
-    g_autofree char *cell = NULL;
     g_autofree char *mode = NULL;
     g_autofree char *origin = NULL;
     json_object *o;
@@ -1281,20 +1286,16 @@ retired(ShadowManager *sm, Shadow *sh)
     if (!sh->restage) {
         return;
     }
+    /* create() replaces (frees) @sh: copy what it needs first. */
     uuid = g_strdup(sh->primary_uuid);
     mode = g_strdup(sh->mode);
     origin = g_strdup(sh->origin);
-    o = shadow_manager_create(sm, uuid, NULL, mode, &err);
+    o = create(sm, uuid, NULL, mode, origin, &err);
     if (!o) {
         g_warning("shadow of %s not staged again: %s", uuid, err->message);
         return;
     }
     json_object_put(o);
-    sh = g_hash_table_lookup(sm->shadows, uuid);
-    if (sh) {
-        g_free(sh->origin);
-        sh->origin = g_steal_pointer(&origin);
-    }
 }
 
 /* When an automatic cutover may be tried again after @failures failed
@@ -1316,7 +1317,7 @@ start_cutover(ShadowManager *sm, Shadow *sh, const char *why)
     double dirty = s ? s->dirty_mbps : NAN;
     ShadowMigrationPlan plan;
     g_autofree char *detail = NULL;
-    Job *j;
+    SysMigrateOpts opts = {0};
 
     /* The incremental disk layer is not known ahead: memory only. */
     shadow_migration_plan(mem_mib, dirty, 0, sm->cfg->link_mibps, &plan);
@@ -1342,16 +1343,13 @@ start_cutover(ShadowManager *sm, Shadow *sh, const char *why)
     if (!step(sm, sh, SHADOW_EVENT_ACTIVATE, detail)) {
         return;
     }
-    start_job(sm, sh, JOB_CUTOVER);
-    /* start_job() made the job: give it the plan. */
-    j = sm->last_job;
-    j->mopts.auto_converge = plan.auto_converge;
-    j->mopts.xbzrle = plan.xbzrle;
-    j->mopts.multifd = plan.multifd;
-    j->mopts.postcopy = plan.postcopy;
-    j->mopts.timeout_s = sm->cfg->migration_timeout_s;
-    j->mopts.bandwidth_mib = (uint64_t) sm->cfg->migration_bandwidth;
-    job_run(j);
+    opts.auto_converge = plan.auto_converge;
+    opts.xbzrle = plan.xbzrle;
+    opts.multifd = plan.multifd;
+    opts.postcopy = plan.postcopy;
+    opts.timeout_s = sm->cfg->migration_timeout_s;
+    opts.bandwidth_mib = (uint64_t) sm->cfg->migration_bandwidth;
+    start_job_with(sm, sh, JOB_CUTOVER, &opts);
 }
 
 static void
@@ -1760,7 +1758,7 @@ protect(ShadowManager *sm, int64_t now)
             g_hash_table_insert(sm->asked, g_strdup(s->uuid), last);
         }
         *last = now;
-        o = shadow_manager_create(sm, s->uuid, NULL, NULL, &err);
+        o = create(sm, s->uuid, NULL, NULL, "risk", &err);
         if (!o) {
             g_autofree char *detail = g_strdup_printf(
                 "trouble p=%.2f within 1 h, no shadow: %s", p, err->message);
@@ -1772,11 +1770,6 @@ protect(ShadowManager *sm, int64_t now)
             continue;
         }
         json_object_put(o);
-        sh = g_hash_table_lookup(sm->shadows, s->uuid);
-        if (sh) {
-            g_free(sh->origin);
-            sh->origin = g_strdup("risk");
-        }
     }
 }
 
@@ -2005,9 +1998,10 @@ shadow_manager_info_json(ShadowManager *sm, const char *dom, GError **error)
     return o;
 }
 
-json_object *
-shadow_manager_create(ShadowManager *sm, const char *dom, const char *only_cell,
-                      const char *mode, GError **error)
+/* shadow_manager_create() for @origin ("operator" or "risk"). */
+static json_object *
+create(ShadowManager *sm, const char *dom, const char *only_cell,
+       const char *mode, const char *origin, GError **error)
 {
     g_autoptr(GError) err = NULL;
     g_autoptr(DomSample) s = monitor_find_domain(sm->m, dom, &err);
@@ -2085,7 +2079,7 @@ shadow_manager_create(ShadowManager *sm, const char *dom, const char *only_cell,
     sh->name = g_strdup_printf("%s~shadow", s->name);
     sh->host = g_strdup(chosen);
     sh->mode = g_strdup(mode ? mode : sm->cfg->shadow_mode);
-    sh->origin = g_strdup("operator");
+    sh->origin = g_strdup(origin);
     sh->placement = g_strdup(why);
     sh->cpus = s->vcpus ? s->vcpus : 1;
     sh->mem_kib = (double) s->mem_max_kib;
@@ -2215,7 +2209,7 @@ handle_event(ShadowManager *sm, const UmbraEvent *ev)
             shadow_fsm_touch(&sh->fsm, util_clock_wall());
             return;
         }
-        o = shadow_manager_create(sm, ev->uuid, NULL, NULL, &err);
+        o = create(sm, ev->uuid, NULL, NULL, "risk", &err);
         if (!o) {
             g_autofree char *detail = g_strdup_printf(
                 "no shadow for the risk alert: %s", err->message);
@@ -2227,11 +2221,6 @@ handle_event(ShadowManager *sm, const UmbraEvent *ev)
             return;
         }
         json_object_put(o);
-        sh = find(sm, ev->uuid);
-        if (sh) {
-            g_free(sh->origin);
-            sh->origin = g_strdup("risk");
-        }
     } else if (strcmp(ev->type, "risk-clear") == 0 && sh && !sh->busy &&
                g_strcmp0(sh->origin, "risk") == 0 &&
                (sh->fsm.state == SHADOW_STATE_WARM ||
@@ -2294,4 +2283,11 @@ shadow_manager_cutover(ShadowManager *sm, const char *dom, bool now,
     }
     sh->pending_cutover = true;
     return shadow_to_json(sh, true);
+}
+
+json_object *
+shadow_manager_create(ShadowManager *sm, const char *dom, const char *only_cell,
+                      const char *mode, GError **error)
+{
+    return create(sm, dom, only_cell, mode, "operator", error);
 }

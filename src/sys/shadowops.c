@@ -168,26 +168,33 @@ sys_shadow_freeze(SysVirtConn *c, const char *uuid, const char *tag,
     return g_steal_pointer(&out);
 }
 
-/* Returns: the disk @target's current source file, or NULL. */
-static char *
-disk_source(SysVirtConn *c, const char *uuid, const char *target,
-            GError **error)
+GPtrArray *
+sys_shadow_domain_disks(SysVirtConn *c, const char *name_or_uuid,
+                        GError **error)
 {
-    g_autofree char *xml = sys_shadow_domain_xml(c, uuid, false, error);
-    g_autoptr(GPtrArray) disks = NULL;
+    g_autofree char *xml = sys_shadow_domain_xml(c, name_or_uuid, false, error);
 
-    if (!xml || !(disks = sys_domxml_disks(xml, error))) {
-        return NULL;
-    }
-    for (guint i = 0; i < disks->len; i++) {
+    return xml ? sys_domxml_disks(xml, error) : NULL;
+}
+
+/* Returns: (transfer full) the disk @target of @uuid as it is now, or
+ * NULL with @error. */
+static SysDomDisk *
+find_disk(SysVirtConn *c, const char *uuid, const char *target, GError **error)
+{
+    g_autoptr(GPtrArray) disks = sys_shadow_domain_disks(c, uuid, error);
+
+    for (guint i = 0; disks && i < disks->len; i++) {
         const SysDomDisk *dd = disks->pdata[i];
 
         if (strcmp(dd->target, target) == 0) {
-            return g_strdup(dd->path);
+            return g_ptr_array_steal_index(disks, i);
         }
     }
-    g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
-                "domain '%s' has no disk %s", uuid, target);
+    if (disks) {
+        g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
+                    "domain '%s' has no disk %s", uuid, target);
+    }
     return NULL;
 }
 
@@ -346,16 +353,16 @@ sys_shadow_fold(SysVirtConn *c, const char *uuid, const char *target,
                 const char *overlay, GError **error)
 {
     g_autoptr(virDomain) d = lookup(c, uuid, error);
-    g_autofree char *now = NULL;
+    g_autoptr(SysDomDisk) now = NULL;
 
     if (!d) {
         return false;
     }
-    now = disk_source(c, uuid, target, error);
+    now = find_disk(c, uuid, target, error);
     if (!now) {
         return false;
     }
-    if (strcmp(now, overlay) != 0) {
+    if (strcmp(now->path, overlay) != 0) {
         return true;
     }
     if (virDomainBlockCommit(d, target, NULL, NULL, 0,
@@ -986,8 +993,7 @@ sys_shadow_pull(SysVirtConn *c, const char *uuid, const char *target,
                 const char *base, GError **error)
 {
     g_autoptr(virDomain) d = lookup(c, uuid, error);
-    g_autofree char *xml = NULL;
-    g_autoptr(GPtrArray) disks = NULL;
+    g_autoptr(SysDomDisk) dd = NULL;
 
     if (!d) {
         return false;
@@ -1000,26 +1006,16 @@ sys_shadow_pull(SysVirtConn *c, const char *uuid, const char *target,
         return false;
     }
     /* A pull that failed also ends without a job: check the chain. */
-    xml = sys_shadow_domain_xml(c, uuid, false, error);
-    disks = xml ? sys_domxml_disks(xml, error) : NULL;
-    for (guint i = 0; disks && i < disks->len; i++) {
-        const SysDomDisk *dd = disks->pdata[i];
-
-        if (strcmp(dd->target, target) != 0) {
-            continue;
-        }
-        if (g_strcmp0(dd->backing, base) != 0) {
-            g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
-                        "the block pull of %s of '%s' did not complete: it "
-                        "still stands on %s",
-                        target, uuid, dd->backing ? dd->backing : "?");
-            return false;
-        }
-        return true;
+    dd = find_disk(c, uuid, target, error);
+    if (!dd) {
+        return false;
     }
-    if (disks) {
+    if (g_strcmp0(dd->backing, base) != 0) {
         g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
-                    "domain '%s' has no disk %s", uuid, target);
+                    "the block pull of %s of '%s' did not complete: it still "
+                    "stands on %s",
+                    target, uuid, dd->backing ? dd->backing : "?");
+        return false;
     }
-    return false;
+    return true;
 }

@@ -37,6 +37,12 @@
 char *sys_shadow_domain_xml(SysVirtConn *c, const char *name_or_uuid,
                             bool migratable, GError **error);
 
+/* Returns: (transfer full) SysDomDisk* of the writable file disks of
+ * domain @name_or_uuid as they are now (sys_domxml_disks()), or NULL
+ * with @error. */
+GPtrArray *sys_shadow_domain_disks(SysVirtConn *c, const char *name_or_uuid,
+                                   GError **error);
+
 /* One disk frozen by sys_shadow_freeze(). */
 typedef struct {
     char *target;  /* "vda" */
