@@ -9,6 +9,11 @@
  *                 page, then mixes that buffer until the process has used
  *                 N ms of CPU time (CLOCK_PROCESS_CPUTIME_ID), so the work
  *                 is real CPU time whatever the speed of the (TCG) vCPU.
+ *                 `rounds=R` instead mixes a fixed R rounds (about 175
+ *                 per ms of an uncontended TCG vCPU): a fixed amount of
+ *                 work, whose latency grows when the vCPU gets less of
+ *                 the host's CPU (the guest's own CPU clock does not
+ *                 see that: it counts stolen time as its own).
  *                 Answers 200 with a one-line text body, 400 on bad input.
  *   counter       CGI (/cgi-bin/counter): prints the value kept by
  *                 `counter-loop`, i.e. seconds counted since boot.
@@ -45,7 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WORK_MAX_CPU_MS 10000 /* upper bound for cpu_ms */
+#define WORK_MAX_CPU_MS 10000    /* upper bound for cpu_ms */
+#define WORK_MAX_ROUNDS 10000000 /* upper bound for rounds */
 #define WORK_MAX_MEM_KB                                                        \
     (64 * 1024) /* upper bound for mem_kb (guest: 128 MiB) */
 #define COUNTER_FILE "/run/umbra-counter"
@@ -114,7 +120,7 @@ cmd_work(void)
     const char *query = getenv("QUERY_STRING");
     char host[64] = "?";
     char body[256];
-    long cpu_ms, mem_kb;
+    long cpu_ms, mem_kb, want_rounds;
     uint64_t *buf = NULL;
     size_t words, i;
     uint64_t x = 0x9e3779b97f4a7c15ULL, rounds = 0;
@@ -124,9 +130,11 @@ cmd_work(void)
         query = "";
     }
     if (query_int(query, "cpu_ms", 10, WORK_MAX_CPU_MS, &cpu_ms) < 0 ||
-        query_int(query, "mem_kb", 0, WORK_MAX_MEM_KB, &mem_kb) < 0) {
+        query_int(query, "mem_kb", 0, WORK_MAX_MEM_KB, &mem_kb) < 0 ||
+        query_int(query, "rounds", 0, WORK_MAX_ROUNDS, &want_rounds) < 0) {
         http_reply(400, "Bad Request",
-                   "bad query: want cpu_ms=0..10000&mem_kb=0..65536\n");
+                   "bad query: want cpu_ms=0..10000&mem_kb=0..65536 "
+                   "or rounds=1..10000000\n");
         return 0;
     }
     gethostname(host, sizeof(host) - 1);
@@ -146,7 +154,8 @@ cmd_work(void)
         buf[i] = i * 0x100000001b3ULL;
     }
 
-    /* Mix the buffer (xorshift + multiply) until cpu_ms of CPU is used. */
+    /* Mix the buffer (xorshift + multiply) until cpu_ms of CPU is used,
+     * or for want_rounds rounds. */
     do {
         size_t chunk = words < 8192 ? words : 8192;
         size_t off = (size_t) (rounds * 8192) % words;
@@ -161,7 +170,8 @@ cmd_work(void)
         }
         rounds++;
         used = cpu_time_ns() - start;
-    } while (used < (int64_t) cpu_ms * 1000000LL);
+    } while (want_rounds ? rounds < (uint64_t) want_rounds
+                         : used < (int64_t) cpu_ms * 1000000LL);
 
     for (i = 0; i < words; i += 64) {
         x ^= buf[i];

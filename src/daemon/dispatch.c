@@ -505,7 +505,7 @@ m_events(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
 
 #ifdef UMBRA_FORECAST
 static json_object *
-forecast_to_json(FcMetric metric, const ForecastView *v)
+forecast_to_json(const Forecaster *fc, FcMetric metric, const ForecastView *v)
 {
     json_object *o = json_object_new_object();
     json_object *pts = json_object_new_array();
@@ -517,7 +517,8 @@ forecast_to_json(FcMetric metric, const ForecastView *v)
     json_object_object_add(o, "method", json_object_new_string(v->method));
     json_object_object_add(o, "fitted_at", json_object_new_int64(v->fitted_at));
     json_object_object_add(o, "origin", json_object_new_int64(v->origin));
-    json_object_object_add(o, "step_s", json_object_new_int(FORECASTER_STEP_S));
+    json_object_object_add(o, "step_s",
+                           json_object_new_int((int) forecaster_step(fc)));
     json_object_object_add(o, "observations",
                            json_object_new_int64((int64_t) v->nobs));
     json_object_object_add(o, "last", model_json_double(v->last_obs));
@@ -615,7 +616,7 @@ m_forecast(Dispatch *d, RpcServerClient *client, int64_t id,
         }
         v = forecaster_get(d->fc, s->uuid, mi, now, horizons, nh);
         if (v && v->points->len > 0) {
-            json_object_array_add(fcs, forecast_to_json(mi, v));
+            json_object_array_add(fcs, forecast_to_json(d->fc, mi, v));
         } else {
             json_object_array_add(
                 pending, json_object_new_string(fc_metric_to_string(mi)));

@@ -368,7 +368,7 @@ main(int argc, char **argv)
 #ifdef UMBRA_FORECAST
     if (strcmp(cfg->forecast_model, "off") != 0) {
         fc =
-            forecaster_new(store, cfg->forecast_refit_s,
+            forecaster_new(store, cfg->forecast_refit_s, cfg->forecast_step_s,
                            (FcModel) fc_model_from_string(cfg->forecast_model));
     }
 #endif

@@ -2,11 +2,11 @@
  * engine/forecaster.c: scheduled refits in a worker thread, cheap updates
  * on the main thread (see forecaster.h).
  *
- * Grid: FORECASTER_STEP_S seconds.  A fit forecasts enough steps to
- * cover an hour ahead until the next refit is due (60 + refit/step + 10
- * steps).  Seasonal periods are one day and one week in grid steps; the
- * forecasting engine uses a period only when the history holds two full
- * cycles, and falls back to simpler models by itself.
+ * Grid: forecast_step seconds (FORECASTER_STEP_S by default).  A fit
+ * forecasts enough steps to cover an hour ahead until the next refit is
+ * due (hour/step + refit/step + 10 steps).  Seasonal periods are one day and
+ * one week in grid steps; the forecasting engine uses a period only when the
+ * history holds two full cycles, and falls back to simpler models by itself.
  */
 #include "engine/forecaster.h"
 
@@ -99,7 +99,8 @@ typedef struct {
 struct Forecaster {
     TsdbStore *store;
     int64_t refit_us;
-    size_t horizon; /* steps per fit */
+    int64_t step_us; /* the grid step */
+    size_t horizon;  /* steps per fit */
     FcModel model;
     GMainContext *ctx;
     GThreadPool *pool;
@@ -210,8 +211,8 @@ job_run(gpointer data, gpointer user_data)
 {
     Job *j = data;
     Forecaster *f = j->f;
-    static const int day = 86400 / FORECASTER_STEP_S;
-    static const int week = 7 * 86400 / FORECASTER_STEP_S;
+    const int day = (int) (86400 * UTIL_USEC_PER_SEC / f->step_us);
+    const int week = 7 * day;
 
     for (int i = 0; i < FC_METRIC_LAST; i++) {
         FcSeries s = {0};
@@ -281,16 +282,24 @@ job_run_and_post(gpointer data, gpointer user_data)
     g_main_context_invoke(j->f->ctx, job_done, j);
 }
 
+int64_t
+forecaster_step(const Forecaster *f)
+{
+    return f->step_us / UTIL_USEC_PER_SEC;
+}
+
 Forecaster *
-forecaster_new(TsdbStore *store, int64_t refit_s, FcModel model)
+forecaster_new(TsdbStore *store, int64_t refit_s, int64_t step_s, FcModel model)
 {
     Forecaster *f = g_new0(Forecaster, 1);
 
     f->store = store;
-    f->refit_us = MAX(refit_s, 60) * UTIL_USEC_PER_SEC;
+    f->refit_us = MAX(refit_s, 10) * UTIL_USEC_PER_SEC;
+    f->step_us = CLAMP(step_s, 1, 86400) * UTIL_USEC_PER_SEC;
     f->horizon =
-        FORECASTER_HORIZON +
-        (size_t) (f->refit_us / UTIL_USEC_PER_SEC / FORECASTER_STEP_S) + 10;
+        (size_t) ((FORECASTER_HORIZON_S * UTIL_USEC_PER_SEC + f->refit_us) /
+                  f->step_us) +
+        10;
     f->model = model;
     f->ctx = g_main_context_ref_thread_default();
     f->pool = g_thread_pool_new(job_run_and_post, f, 1, FALSE, NULL);
@@ -341,7 +350,7 @@ void
 forecaster_observe(Forecaster *f, const DomSample *s)
 {
     DomFc *d = dom_get(f, s->uuid, s->wall_us);
-    int64_t step_us = FORECASTER_STEP_S * UTIL_USEC_PER_SEC;
+    int64_t step_us = f->step_us;
 
     d->last_seen = s->wall_us;
     for (int i = 0; i < FC_METRIC_LAST; i++) {
@@ -386,8 +395,7 @@ queue_fit(Forecaster *f, DomFc *d, int64_t now)
     j->uuid = g_strdup(d->uuid);
     j->fitted_at = now;
     for (int i = 0; i < FC_METRIC_LAST; i++) {
-        j->grid[i] = forecaster_grid(
-            hist, i, FORECASTER_STEP_S * UTIL_USEC_PER_SEC, &j->origin[i]);
+        j->grid[i] = forecaster_grid(hist, i, f->step_us, &j->origin[i]);
     }
     d->queued = true;
     f->pending++;
@@ -432,7 +440,7 @@ forecaster_get(Forecaster *f, const char *uuid, FcMetric metric, int64_t now,
     DomFc *d = g_hash_table_lookup(f->doms, uuid);
     MetricState *ms;
     ForecastView *v;
-    int64_t step_us = FORECASTER_STEP_S * UTIL_USEC_PER_SEC;
+    int64_t step_us = f->step_us;
 
     if ((int) metric < 0 || metric >= FC_METRIC_LAST) {
         return NULL;

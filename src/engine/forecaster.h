@@ -50,8 +50,8 @@ int fc_metric_from_string(const char *str);
 /* Returns: @metric's value in @s (NAN if unknown). */
 double fc_metric_value(FcMetric metric, const DomSample *s);
 
-#define FORECASTER_STEP_S 60
-#define FORECASTER_HORIZON 60
+#define FORECASTER_STEP_S 60      /* the default grid step (forecast_step) */
+#define FORECASTER_HORIZON_S 3600 /* every fit covers an hour ahead */
 
 typedef struct Forecaster Forecaster;
 
@@ -80,11 +80,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ForecastView, forecast_view_free)
  * forecaster_new:
  * @store: (nullable) the store to read history from (borrowed)
  * @refit_s: how often each domain is refitted
+ * @step_s: the grid step, seconds (FORECASTER_STEP_S normally)
  * @model: the model to use (fc_default_model() normally)
  *
  * Returns: (transfer full) a forecaster with its worker thread.
  */
-Forecaster *forecaster_new(TsdbStore *store, int64_t refit_s, FcModel model);
+Forecaster *forecaster_new(TsdbStore *store, int64_t refit_s, int64_t step_s,
+                           FcModel model);
+
+/* Returns: the grid step of @f, seconds. */
+int64_t forecaster_step(const Forecaster *f);
 void forecaster_free(Forecaster *f);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Forecaster, forecaster_free)
 

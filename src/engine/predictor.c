@@ -73,6 +73,7 @@ typedef struct {
     char *name;
     char *host;
     char *cell;
+    char *tick_host; /* the host its probabilities were computed on */
     unsigned vcpus;
     double last[NMETRICS];       /* last observed values */
     int64_t last_us;             /* last sample, wall */
@@ -120,6 +121,7 @@ pred_domain_free(gpointer data)
     g_free(d->name);
     g_free(d->host);
     g_free(d->cell);
+    g_free(d->tick_host);
     for (int i = 0; i < NMETRICS; i++) {
         risk_profile_free(d->prof[i]);
     }
@@ -512,9 +514,10 @@ typedef struct {
     double mean[NGRID], lo95[NGRID], hi95[NGRID];
 } PathBuf;
 
+/* @cap: the most the domain can use (its vCPUs, for CPU), or INFINITY. */
 static bool
-domain_path(Predictor *p, PredDomain *d, int metric, double scale, int64_t now,
-            PathBuf *ret)
+domain_path(Predictor *p, PredDomain *d, int metric, double scale, double cap,
+            int64_t now, PathBuf *ret)
 {
     double last = d->last[metric];
     bool have = false;
@@ -529,9 +532,9 @@ domain_path(Predictor *p, PredDomain *d, int metric, double scale, int64_t now,
                 const ForecastPoint *pt =
                     &g_array_index(v->points, ForecastPoint, i);
 
-                ret->mean[i] = pt->mean * scale;
-                ret->lo95[i] = pt->lo95 * scale;
-                ret->hi95[i] = pt->hi95 * scale;
+                ret->mean[i] = MIN(pt->mean * scale, cap);
+                ret->lo95[i] = MIN(pt->lo95 * scale, cap);
+                ret->hi95[i] = MIN(pt->hi95 * scale, cap);
             }
             have = true;
         }
@@ -540,7 +543,7 @@ domain_path(Predictor *p, PredDomain *d, int metric, double scale, int64_t now,
     if (!have) {
         /* Persistence: the last value, no uncertainty. */
         for (guint i = 0; i < NGRID; i++) {
-            ret->mean[i] = ret->lo95[i] = ret->hi95[i] = last * scale;
+            ret->mean[i] = ret->lo95[i] = ret->hi95[i] = MIN(last * scale, cap);
         }
     }
     return have;
@@ -591,7 +594,7 @@ group_compute(Predictor *p, GPtrArray *ds, PredGroup *g, int64_t now,
     g_autofree PathBuf *mem = g_new0(PathBuf, n ? n : 1);
     g_autofree RiskPath *pc = g_new0(RiskPath, n ? n : 1);
     g_autofree RiskPath *pm = g_new0(RiskPath, n ? n : 1);
-    double steps[NGRID];
+    double steps[NGRID], vcpus = 0;
     guint nm = 0;
 
     for (guint i = 0; i < NGRID; i++) {
@@ -600,8 +603,11 @@ group_compute(Predictor *p, GPtrArray *ds, PredGroup *g, int64_t now,
     for (guint i = 0; i < n; i++) {
         PredDomain *d = ds->pdata[i];
         double vc = d->vcpus ? (double) d->vcpus : 1;
-        bool fc_cpu = domain_path(p, d, metric_cpu(), vc / 100, now, &cpu[i]);
+        /* A domain never uses more than its vCPUs. */
+        bool fc_cpu =
+            domain_path(p, d, metric_cpu(), vc / 100, vc, now, &cpu[i]);
 
+        vcpus += vc;
         d->persistence = !fc_cpu;
         pc[i].mean = cpu[i].mean;
         pc[i].lo95 = cpu[i].lo95;
@@ -612,7 +618,7 @@ group_compute(Predictor *p, GPtrArray *ds, PredGroup *g, int64_t now,
             headroom[i] = isfinite(hi) ? CLAMP(hi / vc, 0, 1) : 0;
         }
         if (metric_mem() >= 0) {
-            domain_path(p, d, metric_mem(), 1, now, &mem[nm]);
+            domain_path(p, d, metric_mem(), 1, INFINITY, now, &mem[nm]);
             pm[nm].mean = mem[nm].mean;
             pm[nm].lo95 = mem[nm].lo95;
             pm[nm].hi95 = mem[nm].hi95;
@@ -629,7 +635,11 @@ group_compute(Predictor *p, GPtrArray *ds, PredGroup *g, int64_t now,
                                 p->cfg->risk_rho, &g->cpu, NULL)) {
         g->have = true;
     }
-    if (g->have && cal) {
+    if (g->have && vcpus <= g->capacity_cpu) {
+        /* All its domains' vCPUs fit: no CPU contention is possible. */
+        memset(g->cpu.p, 0, sizeof(g->cpu.p));
+        g->cpu.t_cross_s = INFINITY;
+    } else if (g->have && cal) {
         double sum[NGRID], pcal[RISK_HORIZON_LAST], demand = 0;
         double t_s = (double) now / (double) SEC;
 
@@ -793,6 +803,8 @@ predictor_tick(Predictor *p, int64_t now)
             g_free(d->host);
             d->host = g_strdup(s->host);
         }
+        g_free(d->tick_host);
+        d->tick_host = g_strdup(s->host);
         if (s->cell && (!d->cell || strcmp(d->cell, s->cell) != 0)) {
             g_free(d->cell);
             d->cell = g_strdup(s->cell);
@@ -979,15 +991,24 @@ contention_json(const RiskContention *c, double capacity, const char *unit)
     json_object *o = json_object_new_object();
     json_object *pr = json_object_new_object();
     json_object *dm = json_object_new_object();
+    json_object *lo = json_object_new_object();
+    json_object *hi = json_object_new_object();
 
     for (int h = 0; h < RISK_HORIZON_LAST; h++) {
-        json_object_object_add(pr, risk_horizon_to_string(h),
-                               model_json_double(c->p[h]));
-        json_object_object_add(dm, risk_horizon_to_string(h),
-                               model_json_double(c->demand[h]));
+        const char *k = risk_horizon_to_string(h);
+
+        json_object_object_add(pr, k, model_json_double(c->p[h]));
+        json_object_object_add(dm, k, model_json_double(c->demand[h]));
+        /* The normal approximation the probabilities come from. */
+        json_object_object_add(
+            lo, k, model_json_double(MAX(c->demand[h] - 1.96 * c->sd[h], 0)));
+        json_object_object_add(
+            hi, k, model_json_double(c->demand[h] + 1.96 * c->sd[h]));
     }
     json_object_object_add(o, "p", pr);
     json_object_object_add(o, "demand", dm);
+    json_object_object_add(o, "demand_lo95", lo);
+    json_object_object_add(o, "demand_hi95", hi);
     json_object_object_add(o, "capacity", model_json_double(capacity));
     json_object_object_add(o, "unit", json_object_new_string(unit));
     json_object_object_add(o, "now", model_json_double(c->now_demand));
@@ -1061,6 +1082,9 @@ domain_json(Predictor *p, const PredDomain *d)
                            d->host ? json_object_new_string(d->host) : NULL);
     json_object_object_add(o, "cell",
                            d->cell ? json_object_new_string(d->cell) : NULL);
+    json_object_object_add(o, "risk_host",
+                           d->tick_host ? json_object_new_string(d->tick_host)
+                                        : NULL);
     json_object_object_add(o, "drift", model_json_double(score));
     json_object_object_add(o, "drift_metric",
                            dm >= 0 ? json_object_new_string(metric_name(dm))

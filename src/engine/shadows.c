@@ -21,6 +21,7 @@ G_DEFINE_QUARK(umbra-shadow-manager-error-quark, shadow_manager_error)
 #define UPKEEP_EVERY_S 10                     /* idle checks, retries */
 #define AUDIT_EVERY_US (300 * G_USEC_PER_SEC) /* reconcile again */
 #define FIRST_AUDIT_US (3 * G_USEC_PER_SEC)   /* after start */
+#define SETTLE_AFTER_US (15 * G_USEC_PER_SEC) /* after a cutover */
 #define JOURNAL_LIMIT 200
 #define KA_INTERVAL 5
 #define KA_COUNT 3
@@ -75,6 +76,7 @@ typedef struct {
     ShadowFsm fsm;
     GPtrArray *disks; /* ShadowDisk* */
     /* Not persisted: */
+    char *cut_why;        /* why the pending cutover, if not asked */
     bool busy;            /* a job runs on it */
     int job;              /* its JobKind */
     GCancellable *cancel; /* that job's */
@@ -102,6 +104,9 @@ struct ShadowManager {
     bool auditing;      /* a reconcile job runs */
     GHashTable *asked;  /* protected UUID -> int64_t wall us of the last
                          * automatic shadow request */
+    guint reactive_timer;
+    GHashTable *hot_since; /* host -> int64_t wall us it began running hot
+                            * (cutover_policy = reactive) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -144,6 +149,7 @@ shadow_free(gpointer p)
     g_free(sh->note);
     g_free(sh->cut_from);
     g_free(sh->cut_plan);
+    g_free(sh->cut_why);
     g_ptr_array_unref(sh->disks);
     g_clear_object(&sh->cancel);
     g_free(sh);
@@ -1397,7 +1403,11 @@ cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
             (double) sh->cut_disk_bytes / 1048576.0, sh->cut_total_ms,
             sh->cut_downtime_ms, sh->cut_postcopy ? " (post-copy)" : "");
         step(sm, sh, SHADOW_EVENT_CUTOVER_DONE, detail);
-        start_job(sm, sh, JOB_SETTLE);
+        /* The upkeep settles it once the target has finished with the
+         * incoming migration: QEMU 7.2 was seen to crash (segfault) when
+         * a block pull began two seconds after an incoming storage
+         * migration ended. */
+        sh->backoff_until = util_clock_wall() + SETTLE_AFTER_US;
         return;
     }
     sh->failures++;
@@ -1440,7 +1450,10 @@ stage_done(ShadowManager *sm, Shadow *sh, Job *j)
                 start_job(sm, sh, JOB_RETIRE);
             }
         } else if (sh->pending_cutover) {
-            start_cutover(sm, sh, "cutover asked for while staging");
+            g_autofree char *why = g_steal_pointer(&sh->cut_why);
+
+            start_cutover(sm, sh,
+                          why ? why : "cutover asked for while staging");
         }
         return;
     }
@@ -1509,8 +1522,8 @@ job_done(GObject *source, GAsyncResult *res, gpointer data)
                          "copies removed"
             : j->error ? j->error->message
                        : j->notes->str);
-        journal(sm, sh, shadow_state_to_string(sh->fsm.state), "settled",
-                sh->note);
+        journal(sm, sh, shadow_state_to_string(sh->fsm.state),
+                j->ok ? "settled" : "settle-failed", sh->note);
     } else {
         retire_done(sm, sh, j);
     }
@@ -1652,10 +1665,11 @@ audit_done(ShadowManager *sm, Job *j)
 /* The trouble probability of @uuid within @horizon ("15m", "1h": the
  * larger of its failure and its host's contention), the threshold and
  * the expected time of trouble, from the risk engine.  Returns: false when it
- * has none yet. */
+ * has none yet, or none computed since the domain came to @host (the
+ * risk of the host it left says nothing of where it is now). */
 static bool
-trouble_of(ShadowManager *sm, const char *uuid, const char *horizon,
-           double *ret_p, double *ret_thr, double *ret_t)
+trouble_of(ShadowManager *sm, const char *uuid, const char *host,
+           const char *horizon, double *ret_p, double *ret_thr, double *ret_t)
 {
     g_autoptr(json_object) r =
         sm->pred ? predictor_risk_json(sm->pred, uuid, NULL, NULL, NULL) : NULL;
@@ -1667,6 +1681,9 @@ trouble_of(ShadowManager *sm, const char *uuid, const char *horizon,
         return false;
     }
     d = json_object_array_get_idx(ds, 0);
+    if (host && g_strcmp0(model_json_get_string(d, "risk_host"), host) != 0) {
+        return false;
+    }
     json_object_object_get_ex(d, "failure", &f);
     json_object_object_get_ex(d, "contention_p", &c);
     pf = model_json_get_double(f, horizon);
@@ -1688,7 +1705,7 @@ maybe_cutover(ShadowManager *sm, Shadow *sh, int64_t now)
     double p, thr, t;
     g_autofree char *why = NULL;
 
-    if (!s || !trouble_of(sm, sh->primary_uuid, "15m", &p, &thr, &t)) {
+    if (!s || !trouble_of(sm, sh->primary_uuid, s->host, "15m", &p, &thr, &t)) {
         return;
     }
     if (p >= 0.8 * thr) {
@@ -1744,8 +1761,10 @@ protect(ShadowManager *sm, int64_t now)
             continue;
         }
         sh = g_hash_table_lookup(sm->shadows, s->uuid);
-        if ((sh && !shadow_state_is_final(sh->fsm.state)) ||
-            !trouble_of(sm, s->uuid, "1h", &p, &thr, &t) || p < thr) {
+        if ((sh &&
+             (!shadow_state_is_final(sh->fsm.state) ||
+              (sh->fsm.state == SHADOW_STATE_PROMOTED && !sh->settled))) ||
+            !trouble_of(sm, s->uuid, s->host, "1h", &p, &thr, &t) || p < thr) {
             continue;
         }
         /* After a refusal (no room), ask again a minute later. */
@@ -1771,6 +1790,134 @@ protect(ShadowManager *sm, int64_t now)
         }
         json_object_put(o);
     }
+}
+
+/* Whether @h is protected (shadow_protect). */
+static bool
+is_protected(ShadowManager *sm, const char *name)
+{
+    return sm->cfg->shadow_protect &&
+           g_strv_contains((const char *const *) sm->cfg->shadow_protect, name);
+}
+
+/*
+ * The domain a hot host sheds under cutover_policy = reactive: a protected
+ * one first, else the busiest; never one whose shadow is under way.
+ * Returns: (transfer none) a sample of @doms, or NULL.
+ */
+static const DomSample *
+reactive_pick(ShadowManager *sm, GPtrArray *doms)
+{
+    const DomSample *best = NULL;
+    double best_cpus = -1;
+    bool best_prot = false;
+
+    for (guint i = 0; i < doms->len; i++) {
+        const DomSample *s = doms->pdata[i];
+        Shadow *sh = g_hash_table_lookup(sm->shadows, s->uuid);
+        double cpus = isfinite(s->cpu_pct)
+                          ? s->cpu_pct / 100 * (s->vcpus ? s->vcpus : 1)
+                          : 0;
+        bool prot = is_protected(sm, s->name);
+
+        if (s->state != DOM_STATE_RUNNING ||
+            (sh && !shadow_state_is_final(sh->fsm.state))) {
+            continue;
+        }
+        if (!best || (prot && !best_prot) ||
+            (prot == best_prot && cpus > best_cpus)) {
+            best = s;
+            best_cpus = cpus;
+            best_prot = prot;
+        }
+    }
+    return best;
+}
+
+/*
+ * cutover_policy = reactive: the rule of an operator without forecasts,
+ * kept as umbra's baseline.  A host whose domains use more than
+ * reactive_cpu % of its CPUs ([host:NAME] cpus, else libvirt's count) at
+ * every look for reactive_for gets one domain moved off it.  Nothing is
+ * staged ahead, so the move stages a cold shadow (a full copy of the
+ * disks) and cuts over as soon as it is ready.  One move per host at a
+ * time; the count starts again afterwards.
+ */
+static gboolean
+on_reactive(gpointer data)
+{
+    ShadowManager *sm = data;
+    int64_t now = util_clock_wall();
+    g_autoptr(GPtrArray) hosts = monitor_list_hosts(sm->m);
+
+    for (guint i = 0; sm->cfg->shadow_auto && i < hosts->len; i++) {
+        const MonitorHost *h = hosts->pdata[i];
+        const ConfigHost *ch = umbra_config_find_host(sm->cfg, h->name);
+        g_autoptr(GPtrArray) doms = NULL;
+        g_autoptr(GError) err = NULL;
+        g_autofree char *why = NULL;
+        const DomSample *pick;
+        double cap, used = 0;
+        bool moving = false;
+        int64_t *since;
+        json_object *o;
+        Shadow *sh;
+
+        cap = ch && ch->cpus > 0 ? (double) ch->cpus
+              : h->latest        ? (double) h->latest->ncpus
+                                 : 0;
+        if (h->state != HOST_STATE_CONNECTED || cap <= 0 ||
+            !(doms = monitor_list_domains(sm->m, h->name, NULL, false, NULL))) {
+            g_hash_table_remove(sm->hot_since, h->name);
+            continue;
+        }
+        for (guint k = 0; k < doms->len; k++) {
+            const DomSample *s = doms->pdata[k];
+
+            sh = g_hash_table_lookup(sm->shadows, s->uuid);
+            moving |= sh && (sh->busy || sh->pending_cutover);
+            if (s->state == DOM_STATE_RUNNING && isfinite(s->cpu_pct)) {
+                used += s->cpu_pct / 100 * (s->vcpus ? s->vcpus : 1);
+            }
+        }
+        if (moving || used < cap * sm->cfg->reactive_cpu / 100) {
+            g_hash_table_remove(sm->hot_since, h->name);
+            continue;
+        }
+        if (!(since = g_hash_table_lookup(sm->hot_since, h->name))) {
+            since = g_new(int64_t, 1);
+            *since = now;
+            g_hash_table_insert(sm->hot_since, g_strdup(h->name), since);
+        }
+        if (now - *since < sm->cfg->reactive_for_s * G_USEC_PER_SEC ||
+            !(pick = reactive_pick(sm, doms))) {
+            continue;
+        }
+        why = g_strdup_printf("reactive: host %s above %.0f%% of its %g CPUs "
+                              "for %" G_GINT64_FORMAT " s (%.2f used)",
+                              h->name, sm->cfg->reactive_cpu, cap,
+                              (now - *since) / G_USEC_PER_SEC, used);
+        g_hash_table_remove(sm->hot_since, h->name);
+        o = create(sm, pick->uuid, NULL, "cold", "reactive", &err);
+        if (!o) {
+            g_autofree char *detail =
+                g_strdup_printf("%s; no move: %s", why, err->message);
+
+            monitor_post_event(sm->m,
+                               umbra_event_new(EVENT_SOURCE_DAEMON, h->name,
+                                               pick->name, pick->uuid,
+                                               "shadow-create-failed", detail));
+            continue;
+        }
+        json_object_put(o);
+        sh = g_hash_table_lookup(sm->shadows, pick->uuid);
+        if (sh && sh->fsm.state == SHADOW_STATE_STAGING) {
+            sh->pending_cutover = true;
+            g_free(sh->cut_why);
+            sh->cut_why = g_steal_pointer(&why);
+        }
+    }
+    return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -1802,8 +1949,9 @@ on_upkeep(gpointer data)
             step(sm, sh, SHADOW_EVENT_CLEANED, why);
             continue;
         }
-        if (sm->cfg->shadow_auto && (sh->fsm.state == SHADOW_STATE_WARM ||
-                                     sh->fsm.state == SHADOW_STATE_COLD)) {
+        if (sm->cfg->shadow_auto && !sm->cfg->reactive &&
+            (sh->fsm.state == SHADOW_STATE_WARM ||
+             sh->fsm.state == SHADOW_STATE_COLD)) {
             maybe_cutover(sm, sh, now);
             if (sh->busy) {
                 continue;
@@ -1823,7 +1971,7 @@ on_upkeep(gpointer data)
             start_job(sm, sh, JOB_RETIRE);
         }
     }
-    if (sm->cfg->shadow_auto) {
+    if (sm->cfg->shadow_auto && !sm->cfg->reactive) {
         protect(sm, now);
     }
     if (now >= sm->next_audit) {
@@ -1852,6 +2000,8 @@ shadow_manager_new(const UmbraConfig *cfg, const SysVirtOps *ops, Monitor *m,
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, shadow_free);
     sm->ledger = placement_ledger_new();
     sm->asked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    sm->hot_since =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     sm->self = g_new0(ManagerRef, 1);
     g_atomic_ref_count_init(&sm->self->ref);
     sm->self->sm = sm;
@@ -1886,6 +2036,11 @@ shadow_manager_start(ShadowManager *sm)
 {
     sm->next_audit = util_clock_wall() + FIRST_AUDIT_US;
     sm->timer = g_timeout_add_seconds(UPKEEP_EVERY_S, on_upkeep, sm);
+    if (sm->cfg->reactive) {
+        /* Looks as often as samples come. */
+        sm->reactive_timer = g_timeout_add_seconds(
+            (guint) MAX(sm->cfg->interval_s, 1), on_reactive, sm);
+    }
 }
 
 void
@@ -1900,6 +2055,9 @@ shadow_manager_free(ShadowManager *sm)
     if (sm->timer) {
         g_source_remove(sm->timer);
     }
+    if (sm->reactive_timer) {
+        g_source_remove(sm->reactive_timer);
+    }
     g_hash_table_iter_init(&it, sm->shadows);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         Shadow *sh = v;
@@ -1913,6 +2071,7 @@ shadow_manager_free(ShadowManager *sm)
     manager_ref_unref(sm->self);
     g_hash_table_unref(sm->shadows);
     g_hash_table_unref(sm->asked);
+    g_hash_table_unref(sm->hot_since);
     placement_ledger_free(sm->ledger);
     g_free(sm);
 }
@@ -2032,6 +2191,14 @@ create(ShadowManager *sm, const char *dom, const char *only_cell,
                     "domain '%s' already has a shadow: %s on %s (%s)", s->name,
                     old->name, old->host,
                     shadow_state_to_string(old->fsm.state));
+        return NULL;
+    }
+    if (old && old->fsm.state == SHADOW_STATE_PROMOTED && !old->settled) {
+        /* Its record owns the staged copies until they are folded. */
+        g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_BUSY,
+                    "domain '%s' moved onto %s and its disks are still being "
+                    "settled there; try again shortly",
+                    s->name, old->host);
         return NULL;
     }
     pl = predictor_place_json(sm->pred, s->uuid, NULL, only_cell, sm->ledger,
@@ -2201,7 +2368,8 @@ handle_event(ShadowManager *sm, const UmbraEvent *ev)
 {
     Shadow *sh = find(sm, ev->uuid);
 
-    if (strcmp(ev->type, "risk-alert") == 0) {
+    if (strcmp(ev->type, "risk-alert") == 0 && sm->cfg->shadow_auto &&
+        !sm->cfg->reactive) {
         g_autoptr(GError) err = NULL;
         json_object *o;
 

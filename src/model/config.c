@@ -112,6 +112,7 @@ config_new_defaults(const char *path)
     cfg->reconnect_max_s = 60;
     cfg->forecast_model = g_strdup("combo");
     cfg->forecast_refit_s = 15 * 60;
+    cfg->forecast_step_s = 60;
     cfg->risk = true;
     cfg->risk_threshold = 0.5;
     cfg->risk_precision = 0.8;
@@ -120,6 +121,9 @@ config_new_defaults(const char *path)
     cfg->shadow_cell = g_strdup("preferred");
     cfg->cpu_overcommit = 1.0;
     cfg->shadow_auto = true;
+    cfg->reactive = false;
+    cfg->reactive_cpu = 90;
+    cfg->reactive_for_s = 30;
     cfg->migration_timeout_s = 300;
     cfg->link_mibps = 117;
     cfg->shadow_mode = g_strdup("warm");
@@ -342,13 +346,21 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
         g_free(cfg->forecast_model);
         cfg->forecast_model = g_strdup(val);
     } else if (strcmp(key, "forecast_refit") == 0) {
-        if (!parse_range(val, 60, 86400, true, &v)) {
+        if (!parse_range(val, 10, 86400, true, &v)) {
             ERR(CONFIG_ERROR_VALUE,
                 "key 'forecast_refit': '%s' is not a "
-                "duration between 1m and 1d",
+                "duration between 10s and 1d",
                 val);
         }
         cfg->forecast_refit_s = v;
+    } else if (strcmp(key, "forecast_step") == 0) {
+        if (!parse_range(val, 10, 3600, true, &v)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'forecast_step': '%s' is not a "
+                "duration between 10s and 1h",
+                val);
+        }
+        cfg->forecast_step_s = v;
     } else if (strcmp(key, "shadow_cell") == 0) {
         if (strcmp(val, "preferred") != 0 && strcmp(val, "required") != 0) {
             ERR(CONFIG_ERROR_VALUE,
@@ -403,6 +415,31 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
                 val);
         }
         cfg->shadow_auto = strcmp(val, "on") == 0;
+    } else if (strcmp(key, "cutover_policy") == 0) {
+        if (strcmp(val, "predictive") != 0 && strcmp(val, "reactive") != 0) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'cutover_policy': '%s' is not predictive or reactive",
+                val);
+        }
+        cfg->reactive = strcmp(val, "reactive") == 0;
+    } else if (strcmp(key, "reactive_cpu") == 0) {
+        char *end = NULL;
+        double d = g_ascii_strtod(val, &end);
+
+        if (!end || end == val || *end || !(d >= 10 && d <= 100)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'reactive_cpu': '%s' is not a percentage between 10 "
+                "and 100",
+                val);
+        }
+        cfg->reactive_cpu = d;
+    } else if (strcmp(key, "reactive_for") == 0) {
+        if (!parse_range(val, 1, 3600, true, &v)) {
+            ERR(CONFIG_ERROR_VALUE,
+                "key 'reactive_for': '%s' is not a duration between 1s and 1h",
+                val);
+        }
+        cfg->reactive_for_s = v;
     } else if (strcmp(key, "shadow_mode") == 0) {
         if (strcmp(val, "warm") != 0 && strcmp(val, "cold") != 0) {
             ERR(CONFIG_ERROR_VALUE,
@@ -478,10 +515,12 @@ config_set_umbrad(UmbraConfig *cfg, const char *path, int lineno,
             "(known: interval, store, socket, socket_group, hook_socket, "
             "spool_dir, retention_raw, retention_5m, retention_events, "
             "keepalive_interval, keepalive_count, reconnect_min, "
-            "reconnect_max, forecast_model, forecast_refit, risk, "
+            "reconnect_max, forecast_model, forecast_refit, forecast_step, "
+            "risk, "
             "risk_interval, risk_threshold, risk_precision, risk_rho, "
             "shadow_cell, cpu_overcommit, migration_timeout, link_mibps, "
-            "migration_bandwidth, shadow_auto, shadow_protect, "
+            "migration_bandwidth, shadow_auto, cutover_policy, "
+            "reactive_cpu, reactive_for, shadow_protect, "
             "shadow_mode, shadow_idle, "
             "shadow_warm_boot, "
             "shadow_pool, shadow_pool_path)",

@@ -66,6 +66,7 @@ typedef struct {
     int64_t reconnect_max_s;     /* reconnect backoff cap */
     char *forecast_model;        /* forecasting model name, or "off" */
     int64_t forecast_refit_s;    /* refit each domain this often */
+    int64_t forecast_step_s;     /* the forecasting grid's step */
     bool risk;                   /* the risk engine runs (risk = on) */
     double risk_threshold;       /* initial alert threshold, (0, 1) */
     double risk_precision;       /* target precision of alerts, (0, 1] */
@@ -77,7 +78,11 @@ typedef struct {
     int64_t migration_timeout_s; /* abort a cutover migration after */
     double link_mibps;           /* migration link speed, for the plan */
     int64_t migration_bandwidth; /* cap on a migration, MiB/s (0: none) */
-    bool shadow_auto;            /* shadows and cutovers on risk (on) */
+    bool shadow_auto;            /* shadows and cutovers by themselves (on) */
+    bool reactive;               /* cutover_policy = reactive: no shadow
+                                  * ahead, move when a host runs hot */
+    double reactive_cpu;         /* ... above this % of its CPUs */
+    int64_t reactive_for_s;      /* ... for this long */
     GStrv shadow_protect;        /* domains given a shadow when their host's
                                   * contention is foreseen (nullable) */
     char *shadow_mode;           /* "warm" (booted then paused) or "cold" */

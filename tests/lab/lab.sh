@@ -416,6 +416,38 @@ cgroup_cleanup() {
     done
 }
 
+# Gives host $1 the CPUs $2 ("0", "1-3", or "all": its parent's), so that
+# its guests, libvirtd and helpers compete for those alone, as on a real
+# machine (cgroup v1 cpuset). Child cgroups (libvirt's machine/ tree) must
+# stay subsets of their parents: to shrink, leaves are written first; to
+# grow, roots first. The kernel resets the tasks' affinities to the new set.
+cmd_cpuset() {
+    local h=${1:-} cpus=${2:-} ctrls dir parent dirs d
+    [ -n "$h" ] && [ -n "$cpus" ] || die "usage: lab.sh cpuset HOST CPUS|all"
+    h=$(host_name "$h")
+    dir=""
+    while read -r ctrls d; do
+        case ",$ctrls," in *,cpuset,*) dir=$d ;; esac
+    done <"$LAB_HOSTDIR/$h/cgroups"
+    [ -n "$dir" ] && [ -f "$dir/cpuset.cpus" ] ||
+        die "$h has no cpuset cgroup (cgroup v1 cpuset is needed)"
+    parent=$(dirname "$dir")
+    if [ "$cpus" = all ]; then
+        cpus=$(cat "$parent/cpuset.cpus")
+    fi
+    dirs=$(find "$dir" -type d | awk -F/ '{ print NF, $0 }' | sort -n | cut -d' ' -f2-)
+    # Grow the roots first; then write every level leaf-first so that a
+    # shrink never leaves a child wider than its parent.
+    for d in $dirs; do
+        echo "$(cat "$parent/cpuset.cpus")" >"$d/cpuset.cpus" 2>/dev/null || true
+    done
+    for d in $(echo "$dirs" | tac); do
+        echo "$cpus" >"$d/cpuset.cpus" ||
+            die "$h: cannot set $d/cpuset.cpus to $cpus"
+    done
+    log "$h: CPUs $(cat "$dir/cpuset.cpus")"
+}
+
 # Runs in the host's network namespace (see start_host): joins the host's
 # cgroups, then enters new mount, UTS and cgroup namespaces.
 cmd___holder() {
@@ -928,6 +960,8 @@ usage: lab.sh COMMAND [ARGS]
   guest-host NAME            print the host that has the guest
   uri HOST                   print the host's libvirt URI
   migrate NAME SRC DST       live migration with the lab's flags
+  cpuset HOST CPUS|all       confine HOST (guests, libvirtd) to CPUS ("0",
+                             "1-2"), or give it all CPUs again
 
 HOST is umbra-hN (or hN, N). Hosts: $(host_names | xargs)
 EOF
@@ -949,7 +983,7 @@ main() {
     [ $# -eq 0 ] || shift
     case "$cmd" in
     up | down | guest-define | guest-undefine | start-libvirtd | stop-libvirtd | \
-        restart-libvirtd)
+        restart-libvirtd | cpuset)
         lab_lock
         ;;
     esac
@@ -975,6 +1009,7 @@ main() {
     guest-host) cmd_guest_host "$@" ;;
     uri) host_uri "$(host_name "${1:?usage: lab.sh uri HOST}")" ;;
     migrate) cmd_migrate "$@" ;;
+    cpuset) cmd_cpuset "$@" ;;
     __holder) cmd___holder "$@" ;;
     __holder2) cmd___holder2 "$@" ;;
     help | -h | --help) usage ;;

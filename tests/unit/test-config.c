@@ -24,6 +24,10 @@ test_good(void)
                                        "retention_raw = 1d\n"
                                        "forecast_model = mstl\n"
                                        "forecast_refit = 5m\n"
+                                       "forecast_step = 10s\n"
+                                       "cutover_policy = reactive\n"
+                                       "reactive_cpu = 85\n"
+                                       "reactive_for = 1m\n"
                                        "risk_threshold = 0.3\n"
                                        "risk_precision = 0.9\n"
                                        "risk_rho = 0\n"
@@ -49,6 +53,10 @@ test_good(void)
     CU_ASSERT_EQUAL(cfg->retention_raw_s, 86400);
     CU_ASSERT_STRING_EQUAL(cfg->forecast_model, "mstl");
     CU_ASSERT_EQUAL(cfg->forecast_refit_s, 300);
+    CU_ASSERT_EQUAL(cfg->forecast_step_s, 10);
+    CU_ASSERT_TRUE(cfg->reactive);
+    CU_ASSERT_DOUBLE_EQUAL(cfg->reactive_cpu, 85, 1e-12);
+    CU_ASSERT_EQUAL(cfg->reactive_for_s, 60);
     CU_ASSERT_TRUE(cfg->risk);
     CU_ASSERT_DOUBLE_EQUAL(cfg->risk_threshold, 0.3, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(cfg->risk_precision, 0.9, 1e-12);
@@ -80,6 +88,10 @@ test_defaults(void)
     CU_ASSERT_EQUAL(cfg->interval_s, 10);
     CU_ASSERT_STRING_EQUAL(cfg->socket_path, "/run/umbra/umbrad.sock");
     CU_ASSERT_STRING_EQUAL(cfg->store_path, "/var/lib/umbra/umbra.db");
+    CU_ASSERT_EQUAL(cfg->forecast_step_s, 60);
+    CU_ASSERT_FALSE(cfg->reactive);
+    CU_ASSERT_DOUBLE_EQUAL(cfg->reactive_cpu, 90, 1e-12);
+    CU_ASSERT_EQUAL(cfg->reactive_for_s, 30);
 }
 
 /* Each bad config must fail with the expected code and a message that
@@ -106,6 +118,12 @@ test_bad(void)
          "key 'shadow_auto'"},
         {"[umbrad]\ncpu_overcommit = 0.5\n", CONFIG_ERROR_VALUE,
          "key 'cpu_overcommit'"},
+        {"[umbrad]\ncutover_policy = eager\n", CONFIG_ERROR_VALUE,
+         "key 'cutover_policy'"},
+        {"[umbrad]\nreactive_cpu = 101\n", CONFIG_ERROR_VALUE,
+         "key 'reactive_cpu'"},
+        {"[umbrad]\nforecast_step = 5s\n", CONFIG_ERROR_VALUE,
+         "key 'forecast_step'"},
         {"[umbrad]\nshadow_mode = hot\n", CONFIG_ERROR_VALUE,
          "key 'shadow_mode'"},
         {"[umbrad]\nmigration_timeout = 1s\n", CONFIG_ERROR_VALUE,
@@ -136,7 +154,7 @@ test_bad(void)
         {"[umbrad]\ninterval =\n", CONFIG_ERROR_VALUE, "empty value"},
         {"[umbrad]\nforecast_model = prophet\n", CONFIG_ERROR_VALUE,
          "t.conf:2: key 'forecast_model'"},
-        {"[umbrad]\nforecast_refit = 10s\n", CONFIG_ERROR_VALUE,
+        {"[umbrad]\nforecast_refit = 5s\n", CONFIG_ERROR_VALUE,
          "t.conf:2: key 'forecast_refit'"},
         {"[umbrad]\nrisk = maybe\n", CONFIG_ERROR_VALUE,
          "t.conf:2: key 'risk'"},

@@ -77,7 +77,7 @@ test_forecast_follows_cycle(void)
     CU_ASSERT_TRUE_FATAL(tsdb_store_commit(store, NULL));
 
     util_clock_set_fake(1, now);
-    f = forecaster_new(store, 900, fc_default_model());
+    f = forecaster_new(store, 900, FORECASTER_STEP_S, fc_default_model());
     CU_ASSERT_PTR_NULL(forecaster_get(f, UUID, FC_METRIC_CPU, now, horizons,
                                       3)); /* none yet: requests a fit */
     forecaster_drain(f);
