@@ -18,7 +18,7 @@
 G_DEFINE_QUARK(umbra-shadow-manager-error-quark, shadow_manager_error)
 /* clang-format on */
 
-#define UPKEEP_EVERY_S 10                     /* idle checks, retries */
+#define UPKEEP_EVERY_S 5 /* idle checks, automatic moves, retries */
 #define AUDIT_EVERY_US (300 * G_USEC_PER_SEC) /* reconcile again */
 #define FIRST_AUDIT_US (3 * G_USEC_PER_SEC)   /* after start */
 #define SETTLE_AFTER_US (15 * G_USEC_PER_SEC) /* after a cutover */
