@@ -81,7 +81,9 @@ fi
 # Serve the predictive run's store on the default socket, to explore it.
 conf=$out/predictive/umbra.conf
 if [ -f "$conf" ]; then
-    sed -e '/^socket = /d' "$conf" >"$out/explore.conf"
+    # Its guests are gone: nothing to move any more.
+    sed -e '/^socket = /d' -e '/^\[umbrad\]/a shadow_auto = off' "$conf" \
+        >"$out/explore.conf"
     "$build/src/daemon/umbrad" -f "$out/explore.conf" -d -p $state/umbrad.pid \
         -l "$out/explore-umbrad.log"
 fi

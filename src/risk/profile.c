@@ -1237,6 +1237,12 @@ risk_profile_update(RiskProfile *p, double t_s, double value)
     }
     if (!isfinite(value)) {
         p->d.missing++;
+        if (!p->have_t) {
+            /* Learning counts from the first sample, known or not (the
+             * first sample of a domain in umbrad has no rates yet). */
+            p->bin_first = (int64_t) b;
+            p->cell_cur = floor_div((int64_t) b, p->cell);
+        }
         p->last_t = t_s;
         p->have_t = true;
         return p->d.drift;

@@ -44,9 +44,10 @@ check "reactive: web1 moved by the rule" jq -e '
     (.cutover.reason | test("^reactive: host umbra-h1 above 90% of its 1 CPUs for [0-9]+ s"))' "$S"
 # The rule's 30 s, checked against what umbra recorded: the cutover starts
 # at least 30 s after web1 + batch1 first used 90 % of umbra-h1's CPU.
-hot=$(jq -rs --argjson t0 "$(jq .t0 "$OUT/reactive/meta.json")" '
+hot=$(jq -rs --argjson t0 "$(jq .t0 "$OUT/reactive/meta.json")" \
+    --argjson vc "$(jq .vcpus.batch1 "$OUT/scenario.json")" '
     [.[0].history[] | {t: (.time / 1e6 - $t0), v: ((.cpu_pct // 0) / 100)}] as $w |
-    [.[1].history[] | {t: (.time / 1e6 - $t0), v: ((.cpu_pct // 0) / 100 * 2)}] as $b |
+    [.[1].history[] | {t: (.time / 1e6 - $t0), v: ((.cpu_pct // 0) / 100 * $vc)}] as $b |
     [$w[] | . as $x | ($b | map(select((.t - $x.t) | fabs < 2.5)) | first) as $y |
         select($y != null and $x.v + $y.v >= 0.9) | $x.t] | first // "none"' \
     "$OUT/reactive/domstats-web1.json" "$OUT/reactive/domstats-batch1.json")

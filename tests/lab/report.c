@@ -100,7 +100,9 @@ typedef struct {
     double t;        /* s since t0 */
     double demand;   /* host's forecast mean CPU demand 5 min ahead (CPUs) */
     double lo, hi;   /* its 95% band, NAN when absent */
-    double p15, p1h; /* the primary's contention probabilities */
+    double p15, p1h; /* the primary's trouble probabilities: the larger of
+                      * its failure and its host's contention, as umbra's
+                      * shadow manager takes them */
     double thr;      /* alert threshold */
 } RiskRow;
 
@@ -152,8 +154,8 @@ typedef struct {
     Cutover cut;
     double overload_s;  /* would overload; NAN if never */
     double lead_s;      /* overload_s - cut.started_s */
-    double risk1h_s;    /* first contention_p["1h"] >= threshold */
-    double risk15m_s;   /* first contention_p["15m"] >= threshold */
+    double risk1h_s;    /* first trouble within 1 h >= threshold */
+    double risk15m_s;   /* first trouble within 15 min >= threshold */
     GArray *timeline;   /* TlEntry */
     GStringChunk *strs; /* the timeline's strings */
 } Policy;
@@ -582,6 +584,17 @@ domstats_load(Policy *p, const char *name, double vcpus, GArray *out)
     g_array_sort(out, cmp_point);
 }
 
+/* The trouble probability of risk domain @d within @h: the larger of its
+ * failure and its host's contention (NAN when neither is known). */
+static double
+trouble(json_object *d, const char *h)
+{
+    double f = jnum(jget(d, "failure"), h);
+    double c = jnum(jget(d, "contention_p"), h);
+
+    return isnan(f) ? c : isnan(c) ? f : MAX(f, c);
+}
+
 static void
 risk_load(const Report *r, Policy *p)
 {
@@ -615,8 +628,8 @@ risk_load(const Report *r, Policy *p)
         row.lo = jnum(jget(cpu, "demand_lo95"), "5m");
         row.hi = jnum(jget(cpu, "demand_hi95"), "5m");
         d = jfind(jget(o, "domain"), "domains", "domain", r->primary);
-        row.p15 = jnum(jget(d, "contention_p"), "15m");
-        row.p1h = jnum(jget(d, "contention_p"), "1h");
+        row.p15 = trouble(d, "15m");
+        row.p1h = trouble(d, "1h");
         thr = jnum(d, "threshold");
         thr = isfinite(thr) ? thr : jnum(jget(o, "domain"), "threshold");
         row.thr = isfinite(thr) ? thr : jnum(jget(o, "host"), "threshold");
@@ -889,9 +902,9 @@ policy_timeline(const Report *r, Policy *p)
 
     tl_add(p, p->ramp_start, "%s starts ramping up", r->neighbour);
     tl_add(p, p->ramp_end, "%s at full load", r->neighbour);
-    tl_add(p, p->risk1h_s, "risk: P(contention within 1h) of %s >= threshold",
+    tl_add(p, p->risk1h_s, "risk: P(trouble within 1h) of %s >= threshold",
            r->primary);
-    tl_add(p, p->risk15m_s, "risk: P(contention within 15m) of %s >= threshold",
+    tl_add(p, p->risk15m_s, "risk: P(trouble within 15m) of %s >= threshold",
            r->primary);
     for (guint i = 0; i < p->journal->len; i++) {
         const JRow *row = &g_array_index(p->journal, JRow, i);
@@ -1224,8 +1237,8 @@ chart_risk(Report *r, const Policy *p, GString *s)
     LINE(&c, p->risk, RiskRow, p1h, "#1f77b4", 1.5, "none", 0);
     LINE(&c, p->risk, RiskRow, thr, "#d62728", 1.5, "6,4", 0);
     chart_legend(&c, "#ff7f0e", 1.5, "none", false,
-                 "P(contention within 15 min)");
-    chart_legend(&c, "#1f77b4", 1.5, "none", false, "P(contention within 1 h)");
+                 "P(trouble within 15 min): failure or contention");
+    chart_legend(&c, "#1f77b4", 1.5, "none", false, "P(trouble within 1 h)");
     chart_legend(&c, "#d62728", 1.5, "6,4", false, "alert threshold");
     chart_end(&c, p->risk->len == 0);
 }

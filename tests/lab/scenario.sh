@@ -12,8 +12,10 @@
 #     VM's CPU trace (Bitbrains GWA-T-12 VM 194), time compressed; each
 #     request is a fixed amount of work (rounds=), so its latency grows when
 #     web1 gets less CPU.
-#   * batch1 (2 vCPUs), its neighbour on umbra-h1, idles, then ramps up so
-#     that the host runs out of CPU partway through.
+#   * batch1 (3 vCPUs), its neighbour on umbra-h1, idles, then ramps up so
+#     that the host runs out of CPU partway through; with its three busy
+#     vCPU threads against web1's one, web1 then gets about a quarter of
+#     the CPU, less than it needs.
 #   * predictive: umbrad as shipped (shadow_auto, web1 in shadow_protect):
 #     it should see the contention coming, stage a warm shadow of web1 in
 #     the other cell and cut over onto it before the overload.
@@ -144,7 +146,7 @@ cat >"$out/scenario.json" <<EOF
   "trace": "web1: $trace_desc, replayed in $seconds s as requests of fixed work (rounds=3500, about 40 ms of CPU); batch1: ramps from 0.2 to 8 requests/s of rounds=17500 between ${ramp_start} s and ${ramp_end} s",
   "primary": "web1",
   "neighbour": "batch1",
-  "vcpus": {"web1": 1, "batch1": 2},
+  "vcpus": {"web1": 1, "batch1": 3},
   "host": "umbra-h1",
   "host_cpus": 1,
   "slo_p99_ms": $slo_ms,
@@ -167,7 +169,7 @@ play() {
     bash "$lab" cpuset umbra-h2 1 >/dev/null
     bash "$lab" cpuset umbra-h3 1 >/dev/null
     bash "$lab" guest-define web1 umbra-h1 --vcpus 1 --start >/dev/null
-    bash "$lab" guest-define batch1 umbra-h1 --vcpus 2 --start >/dev/null
+    bash "$lab" guest-define batch1 umbra-h1 --vcpus 3 --start >/dev/null
     bash "$lab" guest-wait web1 120 >/dev/null
     bash "$lab" guest-wait batch1 120 >/dev/null
     ip1=$(bash "$lab" guest-ip web1)
@@ -202,7 +204,7 @@ play() {
     say "=== $policy: playing ${seconds} s (web1 follows the trace; batch1 ramps from +${ramp_start}s to +${ramp_end}s) ==="
     t0=$(date +%s.%N)
     "$LOADGEN" --url "http://$ip1/cgi-bin/work?rounds=3500" "${trace_args[@]}" \
-        --step-seconds "$step" --max-rps 16 --duration "$seconds" \
+        --step-seconds "$step" --max-rps 20 --duration "$seconds" \
         --concurrency 64 --timeout-ms 10000 --out "$dir/requests.csv" -q \
         >"$dir/loadgen-web1.txt" 2>&1 &
     lg1=$!

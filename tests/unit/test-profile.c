@@ -659,6 +659,24 @@ test_options(void)
     }
     risk_profile_free(p);
     risk_profile_free(NULL);
+
+    /* A first sample without a value (umbrad's first sample of a domain
+     * has no rates) still starts the learning period: a jump an hour later
+     * is no drift yet. */
+    p = risk_profile_new(NULL, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    risk_profile_update(p, T0, NAN);
+    for (int i = 1; i <= 60; i++) {
+        risk_profile_update(p, T0 + 60.0 * i, i < 50 ? 10 + (i % 3) : 90);
+    }
+    {
+        RiskDrift d;
+
+        risk_profile_drift(p, &d);
+        CU_ASSERT(d.learning);
+        CU_ASSERT_EQUAL(d.drift, 0);
+    }
+    risk_profile_free(p);
 }
 
 static const CutestCase cases[] = {
