@@ -15,7 +15,7 @@ require_lab
 pgrep -x umbrad >/dev/null && it_fail "an umbrad is running; the scenario starts its own"
 
 OUT=$IT_DIR/scenario
-if ! bash "$repo/tests/lab/scenario.sh" --out "$OUT" --seconds 300 \
+if ! bash "$(dirname "$LAB")/scenario.sh" --out "$OUT" --seconds 300 \
     >"$IT_DIR/scenario.txt" 2>&1; then
     tail -n 40 "$IT_DIR/scenario.txt"
     it_fail "the scenario did not complete"
