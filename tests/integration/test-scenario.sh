@@ -1,6 +1,8 @@
 #!/bin/bash
-# The main job (issue 5), shortened: tests/lab/scenario.sh plays both
-# policies for 300 s each, and what each policy promises is checked from
+# The main job (issue 5): tests/lab/scenario.sh plays both policies as the
+# demo does (480 s each; at 300 s the steeper ramp overloads the host
+# before umbra's 10 s forecasting grid has seen enough of it: once 15 s
+# late), and what each policy promises is checked from
 # summary.json, the journals and the histories it recorded:
 #   predictive: umbrad moves web1 by itself, citing the risk, before the
 #     neighbour's ramp would overload umbra-h1;
@@ -15,7 +17,7 @@ require_lab
 pgrep -x umbrad >/dev/null && it_fail "an umbrad is running; the scenario starts its own"
 
 OUT=$IT_DIR/scenario
-if ! bash "$(dirname "$LAB")/scenario.sh" --out "$OUT" --seconds 300 \
+if ! bash "$(dirname "$LAB")/scenario.sh" --out "$OUT" \
     >"$IT_DIR/scenario.txt" 2>&1; then
     tail -n 40 "$IT_DIR/scenario.txt"
     it_fail "the scenario did not complete"
