@@ -573,12 +573,8 @@ metric_mem(void)
 static double
 host_cpus(Predictor *p, const MonitorHost *h)
 {
-    const ConfigHost *ch = umbra_config_find_host(p->cfg, h->name);
-
-    if (ch && ch->cpus > 0) {
-        return ch->cpus;
-    }
-    return h->latest ? h->latest->ncpus : 0;
+    return umbra_config_host_cpus(p->cfg, h->name,
+                                  h->latest ? h->latest->ncpus : 0);
 }
 
 /* Computes contention of the domains @ds (PredDomain*) against @group's

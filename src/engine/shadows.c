@@ -1280,6 +1280,14 @@ static json_object *create(ShadowManager *sm, const char *dom,
                            const char *origin, GError **error);
 
 /* The record after its retirement: a new staging when asked for. */
+/* Whether @sh's domain has moved onto it and its record still owns the
+ * staged copies under it (the settle job has not finished). */
+static bool
+settling(const Shadow *sh)
+{
+    return sh->fsm.state == SHADOW_STATE_PROMOTED && !sh->settled;
+}
+
 static void
 retired(ShadowManager *sm, Shadow *sh)
 {
@@ -1564,8 +1572,7 @@ start_audit(ShadowManager *sm)
         /* Busy ones too, so that what their jobs make is not an orphan;
          * promoted ones until settled (their shadow domain is still
          * there, and its staged copy under the primary). */
-        if (!shadow_state_is_final(sh->fsm.state) ||
-            (sh->fsm.state == SHADOW_STATE_PROMOTED && !sh->settled)) {
+        if (!shadow_state_is_final(sh->fsm.state) || settling(sh)) {
             Shadow *c = shadow_copy(sh);
 
             c->busy = sh->busy;
@@ -1761,9 +1768,7 @@ protect(ShadowManager *sm, int64_t now)
             continue;
         }
         sh = g_hash_table_lookup(sm->shadows, s->uuid);
-        if ((sh &&
-             (!shadow_state_is_final(sh->fsm.state) ||
-              (sh->fsm.state == SHADOW_STATE_PROMOTED && !sh->settled))) ||
+        if ((sh && (!shadow_state_is_final(sh->fsm.state) || settling(sh))) ||
             !trouble_of(sm, s->uuid, s->host, "1h", &p, &thr, &t) || p < thr) {
             continue;
         }
@@ -1792,12 +1797,20 @@ protect(ShadowManager *sm, int64_t now)
     }
 }
 
-/* Whether @h is protected (shadow_protect). */
+/* Whether domain @name is protected (shadow_protect). */
 static bool
 is_protected(ShadowManager *sm, const char *name)
 {
     return sm->cfg->shadow_protect &&
            g_strv_contains((const char *const *) sm->cfg->shadow_protect, name);
+}
+
+/* The CPUs @s uses now (cpu_pct is a percentage of its vCPUs). */
+static double
+dom_cpus(const DomSample *s)
+{
+    return isfinite(s->cpu_pct) ? s->cpu_pct / 100 * (s->vcpus ? s->vcpus : 1)
+                                : 0;
 }
 
 /*
@@ -1815,9 +1828,7 @@ reactive_pick(ShadowManager *sm, GPtrArray *doms)
     for (guint i = 0; i < doms->len; i++) {
         const DomSample *s = doms->pdata[i];
         Shadow *sh = g_hash_table_lookup(sm->shadows, s->uuid);
-        double cpus = isfinite(s->cpu_pct)
-                          ? s->cpu_pct / 100 * (s->vcpus ? s->vcpus : 1)
-                          : 0;
+        double cpus = dom_cpus(s);
         bool prot = is_protected(sm, s->name);
 
         if (s->state != DOM_STATE_RUNNING ||
@@ -1852,7 +1863,6 @@ on_reactive(gpointer data)
 
     for (guint i = 0; sm->cfg->shadow_auto && i < hosts->len; i++) {
         const MonitorHost *h = hosts->pdata[i];
-        const ConfigHost *ch = umbra_config_find_host(sm->cfg, h->name);
         g_autoptr(GPtrArray) doms = NULL;
         g_autoptr(GError) err = NULL;
         g_autofree char *why = NULL;
@@ -1863,9 +1873,8 @@ on_reactive(gpointer data)
         json_object *o;
         Shadow *sh;
 
-        cap = ch && ch->cpus > 0 ? (double) ch->cpus
-              : h->latest        ? (double) h->latest->ncpus
-                                 : 0;
+        cap = umbra_config_host_cpus(sm->cfg, h->name,
+                                     h->latest ? h->latest->ncpus : 0);
         if (h->state != HOST_STATE_CONNECTED || cap <= 0 ||
             !(doms = monitor_list_domains(sm->m, h->name, NULL, false, NULL))) {
             g_hash_table_remove(sm->hot_since, h->name);
@@ -1876,8 +1885,8 @@ on_reactive(gpointer data)
 
             sh = g_hash_table_lookup(sm->shadows, s->uuid);
             moving |= sh && (sh->busy || sh->pending_cutover);
-            if (s->state == DOM_STATE_RUNNING && isfinite(s->cpu_pct)) {
-                used += s->cpu_pct / 100 * (s->vcpus ? s->vcpus : 1);
+            if (s->state == DOM_STATE_RUNNING) {
+                used += dom_cpus(s);
             }
         }
         if (moving || used < cap * sm->cfg->reactive_cpu / 100) {
@@ -1935,8 +1944,8 @@ on_upkeep(gpointer data)
         if (sh->busy) {
             continue;
         }
-        if (sh->fsm.state == SHADOW_STATE_PROMOTED && !sh->settled &&
-            now >= sh->backoff_until && host_uri(sm, sh->host)) {
+        if (settling(sh) && now >= sh->backoff_until &&
+            host_uri(sm, sh->host)) {
             start_job(sm, sh, JOB_SETTLE);
             continue;
         }
@@ -2193,7 +2202,7 @@ create(ShadowManager *sm, const char *dom, const char *only_cell,
                     shadow_state_to_string(old->fsm.state));
         return NULL;
     }
-    if (old && old->fsm.state == SHADOW_STATE_PROMOTED && !old->settled) {
+    if (old && settling(old)) {
         /* Its record owns the staged copies until they are folded. */
         g_set_error(error, SHADOW_MANAGER_ERROR, SHADOW_MANAGER_ERROR_BUSY,
                     "domain '%s' moved onto %s and its disks are still being "

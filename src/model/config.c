@@ -195,6 +195,15 @@ umbra_config_find_host(const UmbraConfig *cfg, const char *name)
     return NULL;
 }
 
+double
+umbra_config_host_cpus(const UmbraConfig *cfg, const char *name,
+                       double reported)
+{
+    const ConfigHost *ch = umbra_config_find_host(cfg, name);
+
+    return ch && ch->cpus > 0 ? (double) ch->cpus : reported;
+}
+
 static bool
 parse_range(const char *val, int64_t lo, int64_t hi, bool duration,
             int64_t *ret)

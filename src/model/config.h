@@ -122,6 +122,11 @@ const ConfigGroup *umbra_config_group_of(const UmbraConfig *cfg,
 const ConfigHost *umbra_config_find_host(const UmbraConfig *cfg,
                                          const char *name);
 
+/* Returns: the CPUs host @name is planned with: its [host:NAME] cpus,
+ * else @reported (what libvirt says it has). */
+double umbra_config_host_cpus(const UmbraConfig *cfg, const char *name,
+                              double reported);
+
 /* Returns: the cell named @name, or NULL (borrowed). */
 const ConfigCell *umbra_config_find_cell(const UmbraConfig *cfg,
                                          const char *name);
