@@ -47,7 +47,7 @@ jq -r '
         ($p.reactive.cutover.downtime_ms | n), ""],
     ["moved, s before overload", ($p.predictive.lead_seconds | n),
         ($p.reactive.lead_seconds | n), ""]
-    | @tsv' "$s" | column -t -s $'\t'
+    | @tsv' "$s" | awk -F'\t' '{ printf "%-30s %-12s %-12s %s\n", $1, $2, $3, $4 }'
 pv=$(jq .policies.predictive.slo_violation_seconds "$s")
 echo "target: predictive SLO violation = 0 s: $([ "$pv" = 0 ] && echo PASS || echo "MISS ($pv s)")"
 echo "report: $out/report.html"
