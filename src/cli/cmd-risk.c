@@ -156,8 +156,9 @@ cmd_risk(CliCtx *ctx, const CliArgs *args, GError **error)
     ds = cli_json_array(result, "domains");
     n = ds ? json_object_array_length(ds) : 0;
     if (n == 0) {
-        fprintf(ctx->out, "no domain has a risk estimate yet (umbrad "
-                          "computes one every minute)\n");
+        fprintf(ctx->out, "No domain with a risk estimate here (umbrad "
+                          "computes them every risk_interval, 1 minute "
+                          "by default).\n");
         return true;
     }
     cli_table_add_column(t, "Domain", CLI_ALIGN_LEFT);

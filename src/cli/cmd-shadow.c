@@ -225,11 +225,23 @@ print_info(CliCtx *ctx, json_object *r)
     size_t nd = disks ? json_object_array_length(disks) : 0;
     size_t nj = steps ? json_object_array_length(steps) : 0;
 
-    cli_kv_add_take(
-        kv, "Primary",
-        g_strdup_printf("%s (%s) on %s", or_dash(cli_json_string(r, "domain")),
-                        or_dash(cli_json_string(r, "uuid")),
-                        or_dash(cli_json_string(r, "primary_host"))));
+    if (g_strcmp0(cli_json_string(r, "state"), "promoted") == 0) {
+        /* It moved: the shadow's host is the primary's home now. */
+        cli_kv_add_take(
+            kv, "Primary",
+            g_strdup_printf("%s (%s) on %s, moved from %s",
+                            or_dash(cli_json_string(r, "domain")),
+                            or_dash(cli_json_string(r, "uuid")),
+                            or_dash(cli_json_string(r, "host")),
+                            or_dash(cli_json_string(r, "primary_host"))));
+    } else {
+        cli_kv_add_take(
+            kv, "Primary",
+            g_strdup_printf("%s (%s) on %s",
+                            or_dash(cli_json_string(r, "domain")),
+                            or_dash(cli_json_string(r, "uuid")),
+                            or_dash(cli_json_string(r, "primary_host"))));
+    }
     cli_kv_add(kv, "Shadow", or_dash(cli_json_string(r, "name")));
     cli_kv_add_take(kv, "Host",
                     g_strdup_printf("%s (cell %s)",
@@ -254,6 +266,16 @@ print_info(CliCtx *ctx, json_object *r)
                     cli_format_time(cli_json_int(r, "last_used")));
     if (cli_json_string(r, "error")) {
         cli_kv_add(kv, "Last error", cli_json_string(r, "error"));
+    }
+    if (cli_json_int(r, "failures") > 0) {
+        g_autofree char *until =
+            cli_format_time(cli_json_int(r, "backoff_until"));
+
+        cli_kv_add_take(
+            kv, "Failed cutovers",
+            g_strdup_printf("%" G_GINT64_FORMAT
+                            " in a row; no automatic cutover before %s",
+                            cli_json_int(r, "failures"), until));
     }
     if (cli_json_string(r, "note")) {
         cli_kv_add(kv, "Note", cli_json_string(r, "note"));
@@ -470,13 +492,26 @@ cmd_cutover(CliCtx *ctx, const CliArgs *args, GError **error)
         cli_print_json(ctx, done, false);
     } else if (json_object_object_get_ex(done, "cutover", &c) &&
                g_strcmp0(st, "promoted") == 0) {
+        json_object *dt = NULL;
+        g_autofree char *how = NULL;
+
+        if (rec_bool(c, "postcopy")) {
+            how = g_strdup_printf("switched to post-copy at %.1f s",
+                                  (double) cli_json_int(c, "postcopy_at_ms") /
+                                      1000);
+        } else if (json_object_object_get_ex(c, "downtime_ms", &dt) && dt) {
+            how = g_strdup_printf("downtime %" G_GINT64_FORMAT " ms",
+                                  json_object_get_int64(dt));
+        } else {
+            how = g_strdup("downtime not reported");
+        }
         fprintf(ctx->out,
                 "%s now runs on %s: %.1f MiB memory + %.1f MiB disk in "
-                "%" G_GINT64_FORMAT " ms, downtime %" G_GINT64_FORMAT " ms\n",
+                "%" G_GINT64_FORMAT " ms, %s\n",
                 shown, cli_json_string(done, "host"),
                 (double) cli_json_int(c, "memory_bytes") / 1048576.0,
                 (double) cli_json_int(c, "disk_bytes") / 1048576.0,
-                cli_json_int(c, "total_ms"), cli_json_int(c, "downtime_ms"));
+                cli_json_int(c, "total_ms"), how);
     }
     if (g_strcmp0(st, "promoted") != 0) {
         g_set_error(error, CLI_ERROR, CLI_ERROR_FAILED,

@@ -73,6 +73,7 @@ typedef struct {
     uint64_t cut_disk_bytes;
     int cut_iterations;
     bool cut_postcopy;
+    int64_t cut_postcopy_at_ms; /* when it switched to post-copy */
     ShadowFsm fsm;
     GPtrArray *disks; /* ShadowDisk* */
     /* Not persisted: */
@@ -217,8 +218,11 @@ shadow_to_json(const Shadow *sh, bool runtime)
                                json_object_new_int64(sh->cut_started));
         json_object_object_add(c, "total_ms",
                                json_object_new_int64(sh->cut_total_ms));
+        /* null: libvirt did not say (after a post-copy) */
         json_object_object_add(c, "downtime_ms",
-                               json_object_new_int64(sh->cut_downtime_ms));
+                               sh->cut_downtime_ms >= 0
+                                   ? json_object_new_int64(sh->cut_downtime_ms)
+                                   : NULL);
         json_object_object_add(
             c, "memory_bytes",
             json_object_new_int64((int64_t) sh->cut_memory_bytes));
@@ -233,6 +237,11 @@ shadow_to_json(const Shadow *sh, bool runtime)
                                json_object_new_int(sh->cut_iterations));
         json_object_object_add(c, "postcopy",
                                json_object_new_boolean(sh->cut_postcopy));
+        if (sh->cut_postcopy) {
+            json_object_object_add(
+                c, "postcopy_at_ms",
+                json_object_new_int64(sh->cut_postcopy_at_ms));
+        }
         json_object_object_add(o, "cutover", c);
     }
     for (guint i = 0; i < sh->disks->len; i++) {
@@ -314,12 +323,13 @@ shadow_from_json(json_object *o)
         sh->cut_plan = gstr(da, "plan");
         sh->cut_started = model_json_get_int(da, "started", 0);
         sh->cut_total_ms = model_json_get_int(da, "total_ms", 0);
-        sh->cut_downtime_ms = model_json_get_int(da, "downtime_ms", 0);
+        sh->cut_downtime_ms = model_json_get_int(da, "downtime_ms", -1);
         sh->cut_memory_bytes =
             (uint64_t) model_json_get_int(da, "memory_bytes", 0);
         sh->cut_disk_bytes = (uint64_t) model_json_get_int(da, "disk_bytes", 0);
         sh->cut_iterations = (int) model_json_get_int(da, "iterations", 0);
         sh->cut_postcopy = model_json_get_int(da, "postcopy", 0) != 0;
+        sh->cut_postcopy_at_ms = model_json_get_int(da, "postcopy_at_ms", 0);
         if (json_object_object_get_ex(da, "postcopy", &da)) {
             sh->cut_postcopy = json_object_get_boolean(da);
         }
@@ -1331,25 +1341,33 @@ start_cutover(ShadowManager *sm, Shadow *sh, const char *why)
     double dirty = s ? s->dirty_mbps : NAN;
     ShadowMigrationPlan plan;
     g_autofree char *detail = NULL;
+    g_autofree char *estimate = NULL;
     SysMigrateOpts opts = {0};
 
     /* The incremental disk layer is not known ahead: memory only. */
     shadow_migration_plan(mem_mib, dirty, 0, sm->cfg->link_mibps, &plan);
     g_free(sh->cut_plan);
+    if (isfinite(plan.seconds)) {
+        estimate = g_strdup_printf("about %.0f s", plan.seconds);
+    } else {
+        estimate = g_strdup("no end in pre-copy alone");
+    }
     sh->cut_plan = g_strdup_printf(
-        "%s%s%s%s%s (%s; dirty %.1f MiB/s, about %.0f s)",
+        "%s%s%s%s%s (%s; dirty %.1f MiB/s, %s)",
         plan.auto_converge ? "auto-converge " : "",
         plan.xbzrle ? "xbzrle " : "", plan.multifd ? "multifd " : "",
         plan.postcopy ? "postcopy-allowed " : "", "pre-copy", plan.why,
-        isfinite(dirty) ? dirty : 0.0, plan.seconds);
+        isfinite(dirty) ? dirty : 0.0, estimate);
     g_free(sh->cut_from);
     sh->cut_from =
         s && s->host ? g_strdup(s->host) : g_strdup(sh->primary_host);
     sh->cut_started = util_clock_wall();
-    sh->cut_total_ms = sh->cut_downtime_ms = 0;
+    sh->cut_total_ms = 0;
+    sh->cut_downtime_ms = -1; /* unknown until libvirt says */
     sh->cut_memory_bytes = sh->cut_disk_bytes = 0;
     sh->cut_iterations = 0;
     sh->cut_postcopy = false;
+    sh->cut_postcopy_at_ms = 0;
     sh->pending_cutover = false;
     detail =
         g_strdup_printf("%s: migrating %s from %s: %s", why ? why : "cutover",
@@ -1370,6 +1388,7 @@ static void
 cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
 {
     g_autofree char *detail = NULL;
+    g_autofree char *how = NULL;
 
     g_clear_pointer(&sh->note, g_free);
     if (j->notes->len) {
@@ -1382,6 +1401,7 @@ cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
     sh->cut_disk_bytes = j->mstats.disk_bytes;
     sh->cut_iterations = j->mstats.iterations;
     sh->cut_postcopy = j->mstats.postcopy_used;
+    sh->cut_postcopy_at_ms = j->mstats.postcopy_at_ms;
     /* The job may have made the primary's overlays-to-be afresh. */
     for (guint i = 0; i < sh->disks->len && i < j->sh->disks->len; i++) {
         ShadowDisk *d = sh->disks->pdata[i];
@@ -1403,13 +1423,22 @@ cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
         sh->failures = 0;
         sh->backoff_until = 0;
         g_clear_pointer(&sh->error, g_free);
+        if (sh->cut_postcopy) {
+            how = g_strdup_printf(
+                "switched to post-copy after %d passes, at %.1f s",
+                sh->cut_iterations, (double) sh->cut_postcopy_at_ms / 1000);
+        } else if (sh->cut_downtime_ms >= 0) {
+            how = g_strdup_printf("downtime %" G_GINT64_FORMAT " ms",
+                                  sh->cut_downtime_ms);
+        } else {
+            how = g_strdup("downtime not reported");
+        }
         detail = g_strdup_printf(
             "%s now runs on %s: %.1f MiB memory + %.1f MiB disk sent in "
-            "%" G_GINT64_FORMAT " ms, downtime %" G_GINT64_FORMAT " ms%s",
+            "%" G_GINT64_FORMAT " ms, %s",
             sh->primary_name, sh->host,
             (double) sh->cut_memory_bytes / 1048576.0,
-            (double) sh->cut_disk_bytes / 1048576.0, sh->cut_total_ms,
-            sh->cut_downtime_ms, sh->cut_postcopy ? " (post-copy)" : "");
+            (double) sh->cut_disk_bytes / 1048576.0, sh->cut_total_ms, how);
         step(sm, sh, SHADOW_EVENT_CUTOVER_DONE, detail);
         /* The upkeep settles it once the target has finished with the
          * incoming migration: QEMU 7.2 was seen to crash (segfault) when

@@ -813,6 +813,7 @@ completed_stats(SysVirtConn *dst, const char *uuid, SysMigrateStats *ret)
     virTypedParameterPtr p = NULL;
     int n = 0, type = 0;
 
+    ret->downtime_ms = -1;
     if (!d || virDomainGetJobStats(d, &type, &p, &n,
                                    VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) {
         virResetLastError();
@@ -821,7 +822,14 @@ completed_stats(SysVirtConn *dst, const char *uuid, SysMigrateStats *ret)
     if (param_ull(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED)) {
         ret->total_ms = (int64_t) param_ull(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED);
     }
-    ret->downtime_ms = (int64_t) param_ull(p, n, VIR_DOMAIN_JOB_DOWNTIME);
+    {
+        unsigned long long dt = 0;
+
+        ret->downtime_ms =
+            virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME, &dt) == 1
+                ? (int64_t) dt
+                : -1;
+    }
     if (param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED)) {
         ret->memory_bytes = param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
     }
@@ -933,6 +941,9 @@ sys_shadow_migrate(SysVirtConn *src, SysVirtConn *dst, const char *uuid,
                     last_iter = iter;
                     iter_since = g_get_monotonic_time();
                 }
+                if (iter > ret->iterations) {
+                    ret->iterations = iter;
+                }
                 virTypedParamsFree(p, n);
             }
             virResetLastError();
@@ -950,6 +961,7 @@ sys_shadow_migrate(SysVirtConn *src, SysVirtConn *dst, const char *uuid,
             /* Five passes and still dirtying: finish in post-copy. */
             if (virDomainMigrateStartPostCopy(d, 0) == 0) {
                 ret->postcopy_used = true;
+                ret->postcopy_at_ms = (g_get_monotonic_time() - t0) / 1000;
             }
             virResetLastError();
         }

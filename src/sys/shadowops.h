@@ -165,12 +165,14 @@ typedef struct {
 
 /* What a migration cost. */
 typedef struct {
-    int64_t total_ms;      /* the whole job */
-    int64_t downtime_ms;   /* the guest's pause */
-    uint64_t memory_bytes; /* memory sent */
-    uint64_t disk_bytes;   /* storage sent (the incremental layer) */
-    int iterations;        /* pre-copy passes */
-    bool postcopy_used;    /* it had to switch to post-copy */
+    int64_t total_ms;       /* the whole job */
+    int64_t downtime_ms;    /* the guest's pause; -1: libvirt did not say
+                             * (it does not after a post-copy) */
+    uint64_t memory_bytes;  /* memory sent */
+    uint64_t disk_bytes;    /* storage sent (the incremental layer) */
+    int iterations;         /* pre-copy passes */
+    bool postcopy_used;     /* it had to switch to post-copy */
+    int64_t postcopy_at_ms; /* when it switched (from the start) */
 } SysMigrateStats;
 
 /*

@@ -100,6 +100,53 @@ check "the moved domain got a new shadow, off $target" \
 check "... and still reads its data" [ "$(disk_sum "$ip" "op=sum")" = "$s_after" ]
 ctl shadow-retire $G --wait 120 >/dev/null || it_fail "shadow-retire $G"
 
+# --- a cutover that times out ----------------------------------------------
+# Capped at 1 MiB/s, 128 MiB of memory cannot cross within the shortest
+# migration_timeout (10 s): umbrad aborts the migration; $G stays where it
+# ran, still working, the shadow stays ready for a next try, the reason is
+# recorded and automatic cutovers back off.
+umbrad_stop
+umbrad_start 1 "shadow_auto = off" "shadow_warm_boot = 3s" \
+    "migration_timeout = 10s" "migration_bandwidth = 1"
+jwait 30 "$G listed" '[.domains[] | select(.name == "'$G'")] | length == 1' list
+ctl shadow-create $G --wait 180 >/dev/null || it_fail "shadow-create $G (3)"
+target3=$(jctl shadow-info $G | jq -r .host)
+t0=$(date +%s)
+set +e
+out=$(ctl cutover $G --wait 120 2>&1)
+rc=$?
+set -e
+took=$(($(date +%s) - t0))
+it_log "cutover capped at 1 MiB/s, after ${took} s: $out"
+check "the cutover that timed out fails (exit $rc)" [ "$rc" -eq 1 ]
+check "... saying it timed out" grep -q "timed out" <<<"$out"
+check "... once the 10 s timeout is up (${took} s)" \
+    [ "$took" -ge 10 ] && [ "$took" -lt 60 ]
+check "$G still runs on $target, once" [ "$(where $G)" = "$target running" ]
+check "... and answers HTTP" curl -sf -m 5 -o /dev/null \
+    "http://$ip/cgi-bin/counter"
+check "... with its data" [ "$(disk_sum "$ip" "op=sum")" = "$s_after" ]
+jwait 30 "the shadow is ready again on $target3, one failure recorded" \
+    ".state == \"warm\" and .host == \"$target3\" and .failures == 1 and
+        (.error | test(\"timed out\"))" shadow-info $G
+check "the journal says why $G stayed" \
+    jq_ok '[.journal[] | select(.event == "cutover-failed")] | length == 1 and
+        (.[0].detail | test("stays on .*timed out"))' shadow-info $G
+check "automatic cutovers of $G wait about a minute" \
+    jq_ok '(.backoff_until / 1000000 - now) as $s | $s > 20 and $s <= 61' \
+    shadow-info $G
+ctl shadow-info $G >"$IT_DIR/info-failed.txt"
+check "shadow-info tells the operator" \
+    grep -q "^ *Failed cutovers: *1 in a row" "$IT_DIR/info-failed.txt"
+check "the events show the failure" \
+    jq_ok 'any(.events[]; .type == "shadow-warm" and
+        (.detail | test("stays on .*timed out")))' \
+    events --domain $G --limit 200
+ctl shadow-retire $G --wait 120 >/dev/null || it_fail "shadow-retire $G (3)"
+check "nothing of $G left on $target3" \
+    bash -c "! bash '$LAB' virsh $target3 list --all --name 2>/dev/null |
+        grep -q '^$G'"
+
 # --- umbrad killed in the middle of a migration -----------------------------
 umbrad_stop
 umbrad_start 1 "shadow_auto = off" "shadow_warm_boot = 3s" "migration_bandwidth = 4"

@@ -235,7 +235,8 @@ play() {
         fi
         jq -r --argjson t0 "$t0" --argjson last "$last_j" \
             '.journal[]? | select(.time / 1e6 > $last) |
-             "\(.time / 1e6)\t  +\((.time / 1e6 - $t0) * 10 | floor / 10)s  \(.to // "-")  \(.event): \(.detail // "")"' \
+             ((.time / 1e6 - $t0) * 10 | floor) as $d |
+             "\(.time / 1e6)\t  +\($d / 10 | floor).\($d % 10)s  \(.to // "-")  \(.event): \(.detail // "")"' \
             "$dir/shadow.json" 2>/dev/null |
             while IFS=$'\t' read -r ts line; do
                 echo "$line"
