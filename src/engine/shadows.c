@@ -78,6 +78,8 @@ typedef struct {
     GPtrArray *disks; /* ShadowDisk* */
     /* Not persisted: */
     char *cut_why;        /* why the pending cutover, if not asked */
+    bool alarm;           /* the cutover alarm (shadow_alarm_update()) */
+    double alarm_peak;    /* the highest risk since it went on */
     bool busy;            /* a job runs on it */
     int job;              /* its JobKind */
     GCancellable *cancel; /* that job's */
@@ -1732,6 +1734,27 @@ trouble_of(ShadowManager *sm, const char *uuid, const char *host,
     return isfinite(*ret_p) && isfinite(*ret_thr);
 }
 
+/* Updates @sh's cutover alarm from its risk now (shadow/plan.h
+ * shadow_alarm_update()); from staging on, so that a risk that crossed
+ * the threshold while the shadow was being staged still counts once it
+ * is ready.  Not persisted: after a restart the alarm waits for the
+ * threshold again. */
+static void
+update_alarm(ShadowManager *sm, Shadow *sh)
+{
+    g_autoptr(DomSample) s = monitor_find_domain(sm->m, sh->primary_uuid, NULL);
+    double p, thr, t;
+    bool was = sh->alarm;
+
+    if (!s || !trouble_of(sm, sh->primary_uuid, s->host, "15m", &p, &thr, &t)) {
+        return;
+    }
+    sh->alarm = shadow_alarm_update(sh->alarm, p, thr);
+    if (sh->alarm && (!was || p > sh->alarm_peak)) {
+        sh->alarm_peak = p;
+    }
+}
+
 /* The automatic cutover (shadow/plan.h shadow_cutover_due()). */
 static void
 maybe_cutover(ShadowManager *sm, Shadow *sh, int64_t now)
@@ -1740,35 +1763,40 @@ maybe_cutover(ShadowManager *sm, Shadow *sh, int64_t now)
     ShadowMigrationPlan plan;
     double p, thr, t;
     g_autofree char *why = NULL;
+    g_autofree char *risk = NULL;
 
     if (!s || !trouble_of(sm, sh->primary_uuid, s->host, "15m", &p, &thr, &t)) {
         return;
     }
-    if (p >= 0.8 * thr) {
+    if (p >= SHADOW_ALARM_OFF * thr) {
         /* Still needed: not idle. */
         shadow_fsm_touch(&sh->fsm, now);
     }
+    if (p >= thr || !sh->alarm) {
+        risk =
+            g_strdup_printf("risk %.2f within 15 min (threshold %.2f)", p, thr);
+    } else {
+        risk = g_strdup_printf("risk %.2f within 15 min, alarm on since it "
+                               "reached %.2f (threshold %.2f, off below %.2f)",
+                               p, sh->alarm_peak, thr, SHADOW_ALARM_OFF * thr);
+    }
     shadow_migration_plan((double) s->mem_max_kib / 1024, s->dirty_mbps, 0,
                           sm->cfg->link_mibps, &plan);
-    switch (
-        shadow_cutover_due(p, thr, t, plan.seconds, now, sh->backoff_until)) {
+    switch (shadow_cutover_due(sh->alarm, p, thr, t, plan.seconds, now,
+                               sh->backoff_until)) {
     case SHADOW_CUTOVER_GO:
         if (isfinite(t)) {
-            why = g_strdup_printf("risk %.2f within 15 min (threshold %.2f), "
-                                  "trouble expected in %.0f s",
-                                  p, thr, t);
+            why = g_strdup_printf("%s, trouble expected in %.0f s", risk, t);
         } else {
-            why = g_strdup_printf("risk %.2f within 15 min (threshold %.2f)", p,
-                                  thr);
+            why = g_strdup(risk);
         }
         start_cutover(sm, sh, why);
         break;
     case SHADOW_CUTOVER_LATE:
         /* Still the best move; say that it comes late. */
-        why = g_strdup_printf("risk %.2f within 15 min (threshold %.2f), "
-                              "late: trouble expected in %.0f s, the "
+        why = g_strdup_printf("%s, late: trouble expected in %.0f s, the "
                               "migration takes about %.0f s",
-                              p, thr, t, plan.seconds);
+                              risk, t, plan.seconds);
         start_cutover(sm, sh, why);
         break;
     case SHADOW_CUTOVER_WAIT:
@@ -1970,6 +1998,12 @@ on_upkeep(gpointer data)
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         Shadow *sh = v;
 
+        if (sm->cfg->shadow_auto && !sm->cfg->reactive &&
+            (sh->fsm.state == SHADOW_STATE_STAGING ||
+             sh->fsm.state == SHADOW_STATE_WARM ||
+             sh->fsm.state == SHADOW_STATE_COLD)) {
+            update_alarm(sm, sh);
+        }
         if (sh->busy) {
             continue;
         }

@@ -43,11 +43,22 @@ shadow_migration_plan(double mem_mib, double dirty_mibps, double disk_mib,
     }
 }
 
+bool
+shadow_alarm_update(bool on, double p, double threshold)
+{
+    if (!isfinite(p) || !(threshold > 0)) {
+        return on;
+    }
+    return on ? p >= SHADOW_ALARM_OFF * threshold : p >= threshold;
+}
+
 ShadowCutoverDecision
-shadow_cutover_due(double p, double threshold, double t_trouble_s,
+shadow_cutover_due(bool alarm, double p, double threshold, double t_trouble_s,
                    double migration_s, int64_t now, int64_t backoff_until)
 {
-    if (!(p >= threshold) || !(threshold > 0)) {
+    double need = alarm ? SHADOW_ALARM_OFF * threshold : threshold;
+
+    if (!(p >= need) || !(threshold > 0)) {
         return SHADOW_CUTOVER_WAIT;
     }
     if (now < backoff_until) {

@@ -48,8 +48,26 @@ typedef enum {
     SHADOW_CUTOVER_BACKOFF, /* due, but an earlier failure holds it back */
 } ShadowCutoverDecision;
 
+/* The alarm goes off only below this fraction of the threshold. */
+#define SHADOW_ALARM_OFF 0.8
+
+/*
+ * shadow_alarm_update:
+ * @on: the alarm as it was
+ * @p, @threshold: as for shadow_cutover_due()
+ *
+ * The cutover alarm, with hysteresis: it goes on when @p reaches
+ * @threshold and off only when @p falls below SHADOW_ALARM_OFF times it,
+ * so that a risk hovering about the threshold (a quiet minute in the
+ * domain's load while its neighbour keeps ramping up) neither drops a
+ * move under way nor flaps.  NaN leaves it as it was.
+ * Returns: the alarm now.
+ */
+bool shadow_alarm_update(bool on, double p, double threshold);
+
 /*
  * shadow_cutover_due:
+ * @alarm: the alarm is on (shadow_alarm_update())
  * @p: the domain's probability of trouble soon (the larger of its
  *     failure and its host's contention within 15 minutes)
  * @threshold: the alert threshold
@@ -58,10 +76,11 @@ typedef enum {
  * @migration_s: the plan's estimate (shadow_migration_plan())
  * @now, @backoff_until: wall us
  *
- * The automatic cutover rule: risk at or above the threshold and no
- * back-off running.  Whether the expected time of trouble leaves room for
+ * The automatic cutover rule: risk at or above the threshold (with the
+ * alarm on, at or above SHADOW_ALARM_OFF times it) and no back-off
+ * running.  Whether the expected time of trouble leaves room for
  * the migration (twice its estimate) tells GO from LATE.
  */
-ShadowCutoverDecision shadow_cutover_due(double p, double threshold,
+ShadowCutoverDecision shadow_cutover_due(bool alarm, double p, double threshold,
                                          double t_trouble_s, double migration_s,
                                          int64_t now, int64_t backoff_until);

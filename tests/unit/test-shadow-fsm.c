@@ -159,37 +159,65 @@ static void
 test_cutover_due(void)
 {
     /* Below the threshold: wait, whatever else. */
-    CU_ASSERT_EQUAL(shadow_cutover_due(0.4, 0.5, 600, 10, 0, 0),
+    CU_ASSERT_EQUAL(shadow_cutover_due(false, 0.4, 0.5, 600, 10, 0, 0),
                     SHADOW_CUTOVER_WAIT);
-    CU_ASSERT_EQUAL(shadow_cutover_due(NAN, 0.5, 600, 10, 0, 0),
+    CU_ASSERT_EQUAL(shadow_cutover_due(false, NAN, 0.5, 600, 10, 0, 0),
                     SHADOW_CUTOVER_WAIT);
     /* At it, with room (600 s ahead, 10 s to migrate): go. */
-    CU_ASSERT_EQUAL(shadow_cutover_due(0.5, 0.5, 600, 10, 0, 0),
+    CU_ASSERT_EQUAL(shadow_cutover_due(false, 0.5, 0.5, 600, 10, 0, 0),
                     SHADOW_CUTOVER_GO);
     /* Unknown time of trouble: go. */
-    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, INFINITY, 10, 0, 0),
+    CU_ASSERT_EQUAL(shadow_cutover_due(false, 0.9, 0.5, INFINITY, 10, 0, 0),
                     SHADOW_CUTOVER_GO);
-    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, NAN, 10, 0, 0),
+    CU_ASSERT_EQUAL(shadow_cutover_due(false, 0.9, 0.5, NAN, 10, 0, 0),
                     SHADOW_CUTOVER_GO);
     /* Trouble in 15 s (or now), a 10 s migration: late, still moving;
      * a migration that cannot end (post-copy) is late too. */
-    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 15, 10, 0, 0),
+    CU_ASSERT_EQUAL(shadow_cutover_due(false, 0.9, 0.5, 15, 10, 0, 0),
                     SHADOW_CUTOVER_LATE);
-    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 0, 10, 0, 0),
+    CU_ASSERT_EQUAL(shadow_cutover_due(false, 0.9, 0.5, 0, 10, 0, 0),
                     SHADOW_CUTOVER_LATE);
-    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 600, INFINITY, 0, 0),
+    CU_ASSERT_EQUAL(shadow_cutover_due(false, 0.9, 0.5, 600, INFINITY, 0, 0),
                     SHADOW_CUTOVER_LATE);
     /* A back-off running. */
-    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 600, 10, 5, 10),
+    CU_ASSERT_EQUAL(shadow_cutover_due(false, 0.9, 0.5, 600, 10, 5, 10),
                     SHADOW_CUTOVER_BACKOFF);
-    CU_ASSERT_EQUAL(shadow_cutover_due(0.9, 0.5, 600, 10, 10, 10),
+    CU_ASSERT_EQUAL(shadow_cutover_due(false, 0.9, 0.5, 600, 10, 10, 10),
                     SHADOW_CUTOVER_GO);
+    /* With the alarm on, a risk that dipped to 0.45 (0.8 x 0.5 = 0.4)
+     * still moves; below 0.4 it does not. */
+    CU_ASSERT_EQUAL(shadow_cutover_due(true, 0.45, 0.5, 600, 10, 0, 0),
+                    SHADOW_CUTOVER_GO);
+    CU_ASSERT_EQUAL(shadow_cutover_due(false, 0.45, 0.5, 600, 10, 0, 0),
+                    SHADOW_CUTOVER_WAIT);
+    CU_ASSERT_EQUAL(shadow_cutover_due(true, 0.39, 0.5, 600, 10, 0, 0),
+                    SHADOW_CUTOVER_WAIT);
+}
+
+/* The alarm's hysteresis. */
+static void
+test_alarm(void)
+{
+    bool on = false;
+    /* The risk of the demo's run: up, a dip while web1 idled, up. */
+    const double p[] = {0.01, 0.57, 0.47, 0.45, 0.44, 0.56, 0.35, 0.45, 0.5};
+    const bool want[] = {false, true,  true,  true, true,
+                         true,  false, false, true};
+
+    for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+        on = shadow_alarm_update(on, p[i], 0.5);
+        CU_ASSERT_EQUAL(on, want[i]);
+    }
+    /* NaN and a bad threshold leave it as it was. */
+    CU_ASSERT_TRUE(shadow_alarm_update(true, NAN, 0.5));
+    CU_ASSERT_FALSE(shadow_alarm_update(false, NAN, 0.5));
+    CU_ASSERT_TRUE(shadow_alarm_update(true, 0.1, 0));
 }
 
 static const CutestCase cases[] = {
     {"golden transcript", test_golden}, {"names", test_names},
     {"bad event", test_bad_event},      {"migration plan", test_migration_plan},
-    {"cutover due", test_cutover_due},
+    {"cutover due", test_cutover_due},  {"alarm hysteresis", test_alarm},
 };
 
 CUTEST_MAIN("shadow-fsm", cases)
