@@ -56,6 +56,21 @@ hot=$(jq -rs --argjson t0 "$(jq .t0 "$OUT/reactive/meta.json")" \
 it_log "reactive: host first above 90% at +${hot}s; cutover at +$(jq .policies.reactive.cutover.started_s "$S")s"
 check "reactive: not before the host ran hot for 30 s" jq -e --arg hot "$hot" '
     $hot != "none" and .policies.reactive.cutover.started_s >= ($hot | tonumber) + 29' "$S"
+# ... and hot all along the 30 s before it: web1 + batch1 at 90 % or more
+# in (nearly) every sample of that window.
+hot_w=$(jq -rs --argjson t0 "$(jq .t0 "$OUT/reactive/meta.json")" \
+    --argjson vc "$(jq .vcpus.batch1 "$OUT/scenario.json")" \
+    --argjson c "$(jq .policies.reactive.cutover.started_s "$S")" '
+    [.[0].history[] | {t: (.time / 1e6 - $t0), v: ((.cpu_pct // 0) / 100)}] as $w |
+    [.[1].history[] | {t: (.time / 1e6 - $t0), v: ((.cpu_pct // 0) / 100 * $vc)}] as $b |
+    [$w[] | select(.t >= $c - 29 and .t <= $c - 3) | . as $x |
+        ($b | map(select((.t - $x.t) | fabs < 1.5)) | first) as $y |
+        select($y != null) | $x.v + $y.v] |
+    "\(length) \(map(select(. >= 0.9)) | length)"' \
+    "$OUT/reactive/domstats-web1.json" "$OUT/reactive/domstats-batch1.json")
+it_log "reactive: samples in the 30 s before the cutover, all / at 90 % or more: $hot_w"
+check "reactive: the host ran hot all along the 30 s before the move ($hot_w)" \
+    awk -v n="${hot_w% *}" -v h="${hot_w#* }" 'BEGIN { exit !(n >= 5 && h >= 0.9 * n) }'
 check "the report is self-contained, with four charts per policy" \
     sh -c "[ \$(grep -c '<svg' '$OUT/report.html') -ge 8 ] &&
            ! grep -qiE '<script|src=\"http' '$OUT/report.html'"
