@@ -477,6 +477,7 @@ struct Job {
     bool restored;      /* after a failure: the shadow is still there */
     bool checked;       /* ... and that was checked */
     bool unsure;        /* after a failure: the domain may have moved */
+    bool undo_left;     /* STAGE: failed, and its undo did not finish */
     int64_t started_us; /* AUDIT: when its snapshot of records was taken */
     /* Results */
     bool ok;
@@ -590,7 +591,6 @@ undo_staging(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
     g_autoptr(GError) err = NULL;
     GHashTableIter it;
     gpointer k, v;
-    bool ok = true;
 
     for (guint i = 0; i < sh->disks->len; i++) {
         const ShadowDisk *d = sh->disks->pdata[i];
@@ -616,6 +616,30 @@ undo_staging(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
             }
         }
     }
+    /* The primary first: its host may be up when the shadow's is not
+     * (the staged copies on the shadow's host are files of their own). */
+    g_hash_table_iter_init(&it, targets);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        if (!v) {
+            continue;
+        }
+        if (!src) {
+            note(j, "%s of %s still writes to %s (its host is not reachable)",
+                 (char *) k, sh->primary_name, (char *) v);
+            continue;
+        }
+        if (!sys_shadow_fold(src, sh->primary_uuid, k, v, &err)) {
+            /* The primary keeps running on the overlay: note, go on. */
+            note(j, "%s of %s not folded back: %s", (char *) k,
+                 sh->primary_name, err->message);
+            g_clear_error(&err);
+        }
+    }
+    if (!dst) {
+        g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CONNECT,
+                    "the shadow's host %s is not reachable", sh->host);
+        return false;
+    }
     if (!sys_shadow_remove_domain(dst, sh->name, error)) {
         return false;
     }
@@ -630,23 +654,7 @@ undo_staging(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
             !sys_shadow_delete_pool_volume(dst, j->pool, bv, error)) {
             return false;
         }
-        if (!v) {
-            continue;
-        }
-        if (!src) {
-            note(j, "%s of %s still writes to %s (its host is not reachable)",
-                 (char *) k, sh->primary_name, (char *) v);
-            continue;
-        }
-        if (!sys_shadow_fold(src, sh->primary_uuid, k, v, &err)) {
-            /* The primary keeps running on the overlay: note, go on. */
-            note(j, "%s of %s not folded back: %s", (char *) k,
-                 sh->primary_name, err->message);
-            g_clear_error(&err);
-            ok = false;
-        }
     }
-    (void) ok;
     return true;
 }
 
@@ -832,6 +840,7 @@ job_stage_thread(Job *j)
 
         if (!undo_staging(j, src, dst, &uerr)) {
             note(j, "undo incomplete: %s", uerr->message);
+            j->undo_left = true;
         }
     }
     j->seconds = (double) (g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
@@ -850,12 +859,14 @@ job_retire_thread(Job *j)
     SysVirtConn *src = job_open(j, j->src_uri, &serr);
     SysVirtConn *dst = job_open(j, j->dst_uri, &err);
 
+    if (j->src_uri && !src) {
+        note(j, "the primary's host: %s", serr->message);
+    }
     if (!dst) {
         g_prefix_error(&err, "the shadow's host %s: ", j->sh->host);
+        /* The primary's side at least: its disks folded back. */
+        (void) undo_staging(j, src, NULL, NULL);
     } else {
-        if (j->src_uri && !src) {
-            note(j, "the primary's host: %s", serr->message);
-        }
         j->ok = undo_staging(j, src, dst, &err);
     }
     if (!j->ok) {
@@ -1499,6 +1510,12 @@ stage_done(ShadowManager *sm, Shadow *sh, Job *j)
     g_free(sh->error);
     sh->error = g_strdup(j->error ? j->error->message : "unknown error");
     step(sm, sh, SHADOW_EVENT_STAGE_FAILED, sh->error);
+    if (j->undo_left) {
+        /* Something is left (the shadow's host went away while it was
+         * staged): RETIRING, and the upkeep retires it again until it is
+         * clean. */
+        return;
+    }
     /* The job undid its work: nothing is left. */
     step(sm, sh, SHADOW_EVENT_CLEANED, sh->note);
 }
@@ -1506,16 +1523,25 @@ stage_done(ShadowManager *sm, Shadow *sh, Job *j)
 static void
 retire_done(ShadowManager *sm, Shadow *sh, Job *j)
 {
+    if (!j->ok) {
+        /* Stays RETIRING; the upkeep tries again (every 5 s: warned once
+         * per new error).  The note says why; the error stays what made
+         * it retire (e.g. a failed staging). */
+        g_autofree char *why =
+            g_strdup_printf("not cleaned yet (umbrad tries again): %s%s%s",
+                            j->error ? j->error->message : "unknown error",
+                            j->notes->len ? "; " : "", j->notes->str);
+
+        if (g_strcmp0(sh->note, why) != 0) {
+            g_warning("shadow %s %s", sh->name, why);
+            g_free(sh->note);
+            sh->note = g_steal_pointer(&why);
+        }
+        return;
+    }
     g_clear_pointer(&sh->note, g_free);
     if (j->notes->len) {
         sh->note = g_strdup(j->notes->str);
-    }
-    if (!j->ok) {
-        /* Stays RETIRING; the upkeep tries again. */
-        g_free(sh->error);
-        sh->error = g_strdup(j->error ? j->error->message : "unknown error");
-        g_warning("shadow %s not cleaned yet: %s", sh->name, sh->error);
-        return;
     }
     step(sm, sh, SHADOW_EVENT_CLEANED, sh->note);
     retired(sm, sh);

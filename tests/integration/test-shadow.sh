@@ -195,4 +195,47 @@ check "$A keeps its data through the fold" \
 check "the journal shows the retirement" \
     jq_ok '[.journal[] | .to] | .[-2:] == ["retiring", "retired"]' \
     shadow-info $A
+
+# --- a target host that dies in the middle of staging ----------------------
+# umbra-h3's libvirtd stops while $A's shadow boots there: the staging
+# fails; $A's disk is folded back at once (its own host is up); the record
+# stays `retiring`, not `retired`, since the shadow domain and its volumes
+# are still on umbra-h3; once umbra-h3 is back, umbrad removes them.
+umbrad_stop
+IT_STORE=$IT_DIR/mid.db umbrad_start 1 "shadow_auto = off" \
+    "shadow_warm_boot = 30s"
+jwait 30 "$A listed again" '[.domains[] | select(.name == "'$A'")] | length == 1' list
+ctl shadow-create $A --cell b >/dev/null || it_fail "shadow-create $A (3)"
+wait_for 120 "$A~shadow defined on umbra-h3" \
+    bash -c "[ -n \"\$(bash '$LAB' virsh umbra-h3 domstate '$A~shadow' 2>/dev/null)\" ]"
+check "$A's shadow is still staging" [ "$(state_of $A)" = staging ]
+it_log "stopping libvirtd on umbra-h3 in the middle of staging"
+# Whatever fails from here on, umbra-h3's libvirtd comes back for the
+# tests that follow.
+h3_back() {
+    local rc=$?
+    lab start-libvirtd umbra-h3 >/dev/null 2>&1
+    (exit "$rc")
+    it_cleanup
+}
+trap h3_back EXIT
+lab stop-libvirtd umbra-h3 >/dev/null
+jwait 60 "the staging failed and the record is retiring" \
+    '.state == "retiring" and any(.journal[]; .event == "stage-failed")' \
+    shadow-info $A
+check "$A's disk is folded back at once" [ "$(disk_of $A umbra-h1)" = "$disk_a0" ]
+check "$A keeps its data" [ "$(disk_sum "$ip_a" "op=sum")" = "$s2" ]
+jwait 30 "the note says what is left and why" \
+    '.state == "retiring" and (.note | test("not cleaned yet.*umbra-h3"))' \
+    shadow-info $A
+it_log "note: $(jctl shadow-info $A | jq -r .note)"
+lab start-libvirtd umbra-h3 >/dev/null
+trap it_cleanup EXIT
+jwait 90 "$A's shadow cleaned up once umbra-h3 is back" \
+    '.state == "retired" and (.journal[-1].to == "retired")' shadow-info $A
+check "no $A~shadow left on any host" [ -z "$(where "$A~shadow")" ]
+check "no shadow volume left on umbra-h3" \
+    bash -c "! bash '$LAB' virsh umbra-h3 vol-list umbra 2>/dev/null | grep -q '~shadow'"
+check "$A runs once, on umbra-h1, on its own disk" \
+    [ "$(where $A)" = "umbra-h1 running" ] && [ "$(disk_of $A umbra-h1)" = "$disk_a0" ]
 it_log "PASS"
