@@ -1898,7 +1898,8 @@ dom_cpus(const DomSample *s)
 
 /*
  * The domain a hot host sheds under cutover_policy = reactive: a protected
- * one first, else the busiest; never one whose shadow is under way.
+ * one first, else the busiest; never one whose shadow is under way (a
+ * ready shadow, warm or cold, is used).
  * Returns: (transfer none) a sample of @doms, or NULL.
  */
 static const DomSample *
@@ -1914,8 +1915,12 @@ reactive_pick(ShadowManager *sm, GPtrArray *doms)
         double cpus = dom_cpus(s);
         bool prot = is_protected(sm, s->name);
 
+        /* A shadow under way (staging, moving, retiring) rules it out; a
+         * ready one (warm, cold) is what the move will use. */
         if (s->state != DOM_STATE_RUNNING ||
-            (sh && !shadow_state_is_final(sh->fsm.state))) {
+            (sh && !shadow_state_is_final(sh->fsm.state) &&
+             (sh->busy || (sh->fsm.state != SHADOW_STATE_WARM &&
+                           sh->fsm.state != SHADOW_STATE_COLD)))) {
             continue;
         }
         if (!best || (prot && !best_prot) ||
@@ -1990,6 +1995,18 @@ on_reactive(gpointer data)
                               h->name, sm->cfg->reactive_cpu, cap,
                               (now - *since) / G_USEC_PER_SEC, used);
         g_hash_table_remove(sm->hot_since, h->name);
+        sh = g_hash_table_lookup(sm->shadows, pick->uuid);
+        if (sh && !sh->busy &&
+            (sh->fsm.state == SHADOW_STATE_WARM ||
+             sh->fsm.state == SHADOW_STATE_COLD)) {
+            /* A shadow is ready (made by hand, or kept after a failed
+             * cutover): onto it, unless a failure's back-off runs (the
+             * rule fires again after another reactive_for). */
+            if (now >= sh->backoff_until) {
+                start_cutover(sm, sh, why);
+            }
+            continue;
+        }
         o = create(sm, pick->uuid, NULL, "cold", "reactive", &err);
         if (!o) {
             g_autofree char *detail =

@@ -36,4 +36,33 @@ target=$(jq -r .host "$IT_DIR/info.json")
 check "$G runs on $target, once" [ "$(where $G)" = "$target running" ]
 check "$G answers HTTP there" curl -sf -m 5 -o /dev/null \
     "http://$ip/cgi-bin/counter"
+
+# --- the reactive rule uses a shadow that is ready ---------------------------
+# With cutover_policy = reactive, a domain that already has a ready shadow
+# (here made by hand) is moved onto it when its host runs hot, rather than
+# refused as "already has a shadow".
+jwait 120 "$G's move settled" \
+    'any(.journal[]; .event == "settled")' shadow-info $G
+umbrad_stop
+IT_STORE=$IT_DIR/reactive.db umbrad_start 1 "cutover_policy = reactive" \
+    "reactive_for = 10s" "shadow_warm_boot = 3s" "[host:$target] cpus = 1"
+jwait 30 "$G listed on $target" \
+    '[.domains[] | select(.name == "'$G'") | .host] == ["'$target'"]' list
+ctl shadow-create $G --wait 180 >/dev/null || it_fail "shadow-create $G"
+target2=$(jctl shadow-info $G | jq -r .host)
+"$LOADGEN" --url "http://$ip/cgi-bin/work?cpu_ms=250" --rps 6 \
+    --concurrency 4 --duration 120 --timeout-ms 5000 -q \
+    >"$IT_DIR/loadgen2.txt" 2>&1 &
+lg=$!
+jwait 120 "$G moved by the reactive rule onto its shadow on $target2" \
+    '.state == "promoted" and .origin == "operator" and
+     ([.journal[] | select(.event == "activate")][0].detail |
+        test("^reactive: host '"$target"' above 90% of its 1 CPUs for [0-9]+ s"))' \
+    shadow-info $G
+kill "$lg" 2>/dev/null || true
+wait "$lg" 2>/dev/null || true
+check "$G runs on $target2, once" [ "$(where $G)" = "$target2 running" ]
+check "no shadow was refused on the way" \
+    jq_ok 'all(.events[]; .type != "shadow-create-failed")' events \
+    --domain $G --limit 200
 it_log "PASS"
