@@ -92,10 +92,11 @@ umbrad_stop
 mnt=$IT_DIR/small
 mkdir -p "$mnt"
 mount -t tmpfs -o size=4m umbra-it-small "$mnt"
-# umbrad first (it holds the mount), then the mount; never let a failing
-# umount end the trap early (set -e applies in traps).
-trap 'rc=$?; set +e; (exit $rc); it_cleanup; umount "$mnt" 2>/dev/null
-      [ "$rc" -ne 0 ] || rm -rf "$IT_DIR"' EXIT
+# umbrad first (it holds the mount), then the mount, then the rest of the
+# cleanup (which removes the directory the mount was on); never let a
+# failing umount end the trap early (set -e applies in traps).
+trap 'rc=$?; set +e; umbrad_stop; umount "$mnt" 2>/dev/null; (exit $rc)
+      it_cleanup' EXIT
 IT_STORE=$mnt/umbra.db umbrad_start 1
 jwait 15 "samples flowing" '.daemon.samples_written > 2' version
 # Fill the disk, and keep filling what umbrad frees (it truncates its WAL
