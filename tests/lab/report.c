@@ -39,8 +39,9 @@
  * nearest-rank p99 of its latencies, failures counting as infinite, exceeds
  * slo_p99_ms. A migration is a shadow journal row "cutover-done" during the
  * run. The original host would overload at the first of two consecutive
- * primary samples where the primary's CPU demand plus the neighbour's
- * (its sample nearest in time, within 30 s) reaches 95% of host_cpus;
+ * primary samples, at or after the neighbour's ramp starts, where the
+ * primary's CPU demand plus the neighbour's (its sample nearest in time,
+ * within 30 s) reaches 95% of host_cpus;
  * lead_seconds is that time minus the cutover's start.
  *
  * Exit status: 0 on success; 1 with a one-line message naming the file when
@@ -790,7 +791,11 @@ policy_overload(const Report *r, Policy *p)
         }
         a.v += other;
         g_array_append_val(p->sum, a);
-        if (a.t < 0 || a.t > p->duration || isfinite(p->overload_s)) {
+        /* Only the overload the ramp brings: a spike of web1's trace on
+         * batch1's base load before it is not what the scenario is about
+         * (and lasts seconds, too short to break an SLO window). */
+        if (a.t < 0 || a.t > p->duration || isfinite(p->overload_s) ||
+            (isfinite(p->ramp_start) && a.t < p->ramp_start)) {
             continue;
         }
         if (isfinite(a.v) && a.v >= OVERLOAD_FRAC * r->host_cpus) {
