@@ -116,6 +116,8 @@ check "... with its data" [ "$(disk_sum "$ip" "op=sum")" = "$s_after" ]
 jwait 30 "the shadow is ready again on $target3, one failure recorded" \
     ".state == \"warm\" and .host == \"$target3\" and .failures == 1 and
         (.error | test(\"timed out\"))" shadow-info $G
+check "no downtime recorded for a migration that did not happen" \
+    jq_ok '.cutover.downtime_ms == null' shadow-info $G
 check "the journal says why $G stayed" \
     jq_ok '[.journal[] | select(.event == "cutover-failed")] | length == 1 and
         (.[0].detail | test("stays on .*timed out"))' shadow-info $G
