@@ -224,24 +224,17 @@ print_info(CliCtx *ctx, json_object *r)
     json_object *steps = cli_json_array(r, "journal");
     size_t nd = disks ? json_object_array_length(disks) : 0;
     size_t nj = steps ? json_object_array_length(steps) : 0;
+    /* Once it moved, the shadow's host is the primary's home. */
+    bool moved = g_strcmp0(cli_json_string(r, "state"), "promoted") == 0;
+    const char *home = or_dash(cli_json_string(r, "primary_host"));
 
-    if (g_strcmp0(cli_json_string(r, "state"), "promoted") == 0) {
-        /* It moved: the shadow's host is the primary's home now. */
-        cli_kv_add_take(
-            kv, "Primary",
-            g_strdup_printf("%s (%s) on %s, moved from %s",
-                            or_dash(cli_json_string(r, "domain")),
-                            or_dash(cli_json_string(r, "uuid")),
-                            or_dash(cli_json_string(r, "host")),
-                            or_dash(cli_json_string(r, "primary_host"))));
-    } else {
-        cli_kv_add_take(
-            kv, "Primary",
-            g_strdup_printf("%s (%s) on %s",
-                            or_dash(cli_json_string(r, "domain")),
-                            or_dash(cli_json_string(r, "uuid")),
-                            or_dash(cli_json_string(r, "primary_host"))));
-    }
+    cli_kv_add_take(
+        kv, "Primary",
+        g_strdup_printf("%s (%s) on %s%s%s",
+                        or_dash(cli_json_string(r, "domain")),
+                        or_dash(cli_json_string(r, "uuid")),
+                        moved ? or_dash(cli_json_string(r, "host")) : home,
+                        moved ? ", moved from " : "", moved ? home : ""));
     cli_kv_add(kv, "Shadow", or_dash(cli_json_string(r, "name")));
     cli_kv_add_take(kv, "Host",
                     g_strdup_printf("%s (cell %s)",

@@ -1302,7 +1302,6 @@ static json_object *create(ShadowManager *sm, const char *dom,
                            const char *only_cell, const char *mode,
                            const char *origin, GError **error);
 
-/* The record after its retirement: a new staging when asked for. */
 /* Whether @sh's domain has moved onto it and its record still owns the
  * staged copies under it (the settle job has not finished). */
 static bool
@@ -1311,6 +1310,15 @@ settling(const Shadow *sh)
     return sh->fsm.state == SHADOW_STATE_PROMOTED && !sh->settled;
 }
 
+/* Whether @sh is ready for a cutover: warm or cold, no job on it. */
+static bool
+ready(const Shadow *sh)
+{
+    return !sh->busy && (sh->fsm.state == SHADOW_STATE_WARM ||
+                         sh->fsm.state == SHADOW_STATE_COLD);
+}
+
+/* The record after its retirement: a new staging when asked for. */
 static void
 retired(ShadowManager *sm, Shadow *sh)
 {
@@ -1760,40 +1768,32 @@ trouble_of(ShadowManager *sm, const char *uuid, const char *host,
     return isfinite(*ret_p) && isfinite(*ret_thr);
 }
 
-/* Updates @sh's cutover alarm from its risk now (shadow/plan.h
- * shadow_alarm_update()); from staging on, so that a risk that crossed
- * the threshold while the shadow was being staged still counts once it
- * is ready.  Not persisted: after a restart the alarm waits for the
- * threshold again. */
+/* Updates @sh's cutover alarm from its risk now, @p against @thr
+ * (shadow/plan.h shadow_alarm_update()); from staging on, so that a risk
+ * that crossed the threshold while the shadow was being staged still
+ * counts once it is ready.  Not persisted: after a restart the alarm
+ * waits for the threshold again. */
 static void
-update_alarm(ShadowManager *sm, Shadow *sh)
+update_alarm(Shadow *sh, double p, double thr)
 {
-    g_autoptr(DomSample) s = monitor_find_domain(sm->m, sh->primary_uuid, NULL);
-    double p, thr, t;
     bool was = sh->alarm;
 
-    if (!s || !trouble_of(sm, sh->primary_uuid, s->host, "15m", &p, &thr, &t)) {
-        return;
-    }
     sh->alarm = shadow_alarm_update(sh->alarm, p, thr);
     if (sh->alarm && (!was || p > sh->alarm_peak)) {
         sh->alarm_peak = p;
     }
 }
 
-/* The automatic cutover (shadow/plan.h shadow_cutover_due()). */
+/* The automatic cutover (shadow/plan.h shadow_cutover_due()) of @sh,
+ * whose domain @s has @p, @thr, @t as trouble_of() within 15 min. */
 static void
-maybe_cutover(ShadowManager *sm, Shadow *sh, int64_t now)
+maybe_cutover(ShadowManager *sm, Shadow *sh, const DomSample *s, double p,
+              double thr, double t, int64_t now)
 {
-    g_autoptr(DomSample) s = monitor_find_domain(sm->m, sh->primary_uuid, NULL);
     ShadowMigrationPlan plan;
-    double p, thr, t;
     g_autofree char *why = NULL;
     g_autofree char *risk = NULL;
 
-    if (!s || !trouble_of(sm, sh->primary_uuid, s->host, "15m", &p, &thr, &t)) {
-        return;
-    }
     if (p >= SHADOW_ALARM_OFF * thr) {
         /* Still needed: not idle. */
         shadow_fsm_touch(&sh->fsm, now);
@@ -1918,9 +1918,7 @@ reactive_pick(ShadowManager *sm, GPtrArray *doms)
         /* A shadow under way (staging, moving, retiring) rules it out; a
          * ready one (warm, cold) is what the move will use. */
         if (s->state != DOM_STATE_RUNNING ||
-            (sh && !shadow_state_is_final(sh->fsm.state) &&
-             (sh->busy || (sh->fsm.state != SHADOW_STATE_WARM &&
-                           sh->fsm.state != SHADOW_STATE_COLD)))) {
+            (sh && !shadow_state_is_final(sh->fsm.state) && !ready(sh))) {
             continue;
         }
         if (!best || (prot && !best_prot) ||
@@ -1996,9 +1994,7 @@ on_reactive(gpointer data)
                               (now - *since) / G_USEC_PER_SEC, used);
         g_hash_table_remove(sm->hot_since, h->name);
         sh = g_hash_table_lookup(sm->shadows, pick->uuid);
-        if (sh && !sh->busy &&
-            (sh->fsm.state == SHADOW_STATE_WARM ||
-             sh->fsm.state == SHADOW_STATE_COLD)) {
+        if (sh && ready(sh)) {
             /* A shadow is ready (made by hand, or kept after a failed
              * cutover): onto it, unless a failure's back-off runs (the
              * rule fires again after another reactive_for). */
@@ -2040,12 +2036,20 @@ on_upkeep(gpointer data)
     g_hash_table_iter_init(&it, sm->shadows);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         Shadow *sh = v;
+        g_autoptr(DomSample) s = NULL;
+        double p, thr, t;
+        bool risk = false;
 
+        /* Its domain's trouble within 15 min, read once for the alarm
+         * and the automatic cutover. */
         if (sm->cfg->shadow_auto && !sm->cfg->reactive &&
             (sh->fsm.state == SHADOW_STATE_STAGING ||
              sh->fsm.state == SHADOW_STATE_WARM ||
-             sh->fsm.state == SHADOW_STATE_COLD)) {
-            update_alarm(sm, sh);
+             sh->fsm.state == SHADOW_STATE_COLD) &&
+            (s = monitor_find_domain(sm->m, sh->primary_uuid, NULL)) &&
+            trouble_of(sm, sh->primary_uuid, s->host, "15m", &p, &thr, &t)) {
+            risk = true;
+            update_alarm(sh, p, thr);
         }
         if (sh->busy) {
             continue;
@@ -2064,10 +2068,8 @@ on_upkeep(gpointer data)
             step(sm, sh, SHADOW_EVENT_CLEANED, why);
             continue;
         }
-        if (sm->cfg->shadow_auto && !sm->cfg->reactive &&
-            (sh->fsm.state == SHADOW_STATE_WARM ||
-             sh->fsm.state == SHADOW_STATE_COLD)) {
-            maybe_cutover(sm, sh, now);
+        if (risk && ready(sh)) {
+            maybe_cutover(sm, sh, s, p, thr, t, now);
             if (sh->busy) {
                 continue;
             }
@@ -2504,10 +2506,8 @@ handle_event(ShadowManager *sm, const UmbraEvent *ev)
             return;
         }
         json_object_put(o);
-    } else if (strcmp(ev->type, "risk-clear") == 0 && sh && !sh->busy &&
-               g_strcmp0(sh->origin, "risk") == 0 &&
-               (sh->fsm.state == SHADOW_STATE_WARM ||
-                sh->fsm.state == SHADOW_STATE_COLD)) {
+    } else if (strcmp(ev->type, "risk-clear") == 0 && sh && ready(sh) &&
+               g_strcmp0(sh->origin, "risk") == 0) {
         sh->restage = false;
         if (step(sm, sh, SHADOW_EVENT_RETIRE, "risk subsided")) {
             start_job(sm, sh, JOB_RETIRE);
@@ -2531,9 +2531,7 @@ shadow_manager_cutover(ShadowManager *sm, const char *dom, bool now,
         return NULL;
     }
     sh = g_hash_table_lookup(sm->shadows, s->uuid);
-    if (sh && !shadow_state_is_final(sh->fsm.state) && !sh->busy &&
-        (sh->fsm.state == SHADOW_STATE_WARM ||
-         sh->fsm.state == SHADOW_STATE_COLD)) {
+    if (sh && ready(sh)) {
         start_cutover(sm, sh, "operator");
         return shadow_to_json(sh, true);
     }

@@ -813,7 +813,6 @@ completed_stats(SysVirtConn *dst, const char *uuid, SysMigrateStats *ret)
     virTypedParameterPtr p = NULL;
     int n = 0, type = 0;
 
-    ret->downtime_ms = -1;
     if (!d || virDomainGetJobStats(d, &type, &p, &n,
                                    VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) {
         virResetLastError();
@@ -862,6 +861,7 @@ sys_shadow_migrate(SysVirtConn *src, SysVirtConn *dst, const char *uuid,
     int64_t iter_since = t0;
 
     memset(ret, 0, sizeof(*ret));
+    ret->downtime_ms = -1; /* until libvirt says */
     if (!d) {
         return false;
     }

@@ -190,6 +190,38 @@ disk_sum() {
     curl -sf -m 20 "http://$1/cgi-bin/disk?$2" | sed -n 's/.* sum=//p'
 }
 
+# poll_counter IP OUT EVERY CURL_TIMEOUT MAX_S: in the background, polls
+# the guest's /cgi-bin/counter every EVERY s into OUT, a line each: "ok N"
+# or "fail"; until poll_counter_stop, or MAX_S at most.
+poll_counter() {
+    local ip=$1 out=$2 every=$3 tmo=$4 max=$5
+    rm -f "$IT_DIR/poll.stop"
+    (
+        end=$(($(date +%s) + max))
+        while [ "$(date +%s)" -lt "$end" ] && [ ! -e "$IT_DIR/poll.stop" ]; do
+            if v=$(curl -sf -m "$tmo" "http://$ip/cgi-bin/counter"); then
+                echo "ok ${v#counter=}" | cut -d' ' -f1,2
+            else
+                echo "fail"
+            fi
+            sleep "$every"
+        done
+    ) >"$out" &
+    POLLER=$!
+}
+
+poll_counter_stop() {
+    touch "$IT_DIR/poll.stop"
+    wait "$POLLER" || true
+}
+
+# counter_went_on OUT: the counter polled into OUT was answered and never
+# went back (the guest did not restart).
+counter_went_on() {
+    awk '$1 == "ok" { if (seen && $2 + 0 < last) bad = 1; last = $2 + 0; seen = 1 }
+         END { exit bad || !seen }' "$1"
+}
+
 # vshq HOST ARGS: virsh on a lab host, quiet.
 vshq() {
     lab virsh "$@" 2>/dev/null
