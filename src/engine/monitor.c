@@ -63,6 +63,8 @@ typedef struct {
     HostWorker *owner; /* host it runs on, NULL if none */
     DomSample *latest; /* latest accepted sample */
     bool gone;         /* reported by no host any more */
+    bool left;         /* its owner reports it migrated away: the next host
+                        * to report it running takes it over */
 } DomTrack;
 
 struct HostWorker {
@@ -787,6 +789,7 @@ accept_sample(Monitor *m, DomTrack *t, HostWorker *w, const DomSample *s)
     }
     t->owner = w;
     t->gone = false;
+    t->left = false;
     dom_sample_free(t->latest);
     t->latest = dom_sample_copy(s);
     if (m->sample_func) {
@@ -860,11 +863,19 @@ apply_round(gpointer data)
             t->uuid = g_strdup(raw->uuid);
             g_hash_table_insert(m->domains, t->uuid, t);
         }
-        if (!t->owner || t->owner == w) {
+        if (raw->migrated_away && t->owner == w && !track_owner_stale(m, t)) {
+            /* The definition a live migration left behind: the domain runs
+             * elsewhere now, and its "shut off" here is no sample of it.
+             * The host it went to takes it over at its next round; a host
+             * umbra does not watch never does, and once the owner's sample
+             * is stale this one is recorded after all. */
+            accept = false;
+            t->left = true;
+        } else if (!t->owner || t->owner == w) {
             accept = true;
         } else if (raw->state == DOM_STATE_RUNNING) {
             accept = !t->latest || t->latest->state != DOM_STATE_RUNNING ||
-                     track_owner_stale(m, t);
+                     t->left || track_owner_stale(m, t);
         } else {
             /* Not running here and another host has it (e.g. the paused
              * target of a live migration, or a stale definition). */

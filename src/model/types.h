@@ -44,6 +44,8 @@ typedef struct {
     char *name;                /* domain name */
     DomState state;            /* state.state */
     int reason;                /* state.reason */
+    bool migrated_away;        /* shut off because it migrated to another
+                                * host (the source's leftover definition) */
     int64_t mono_us;           /* when it was read, monotonic */
     int64_t wall_us;           /* when it was read, wall clock */
     bool has_cpu;              /* cpu.time present */

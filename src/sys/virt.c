@@ -227,6 +227,8 @@ sys_virt_fill_raw(const char *const *keys, const double *values, int nparams,
             }
         }
     }
+    r->migrated_away = r->state == DOM_STATE_SHUTOFF &&
+                       r->reason == VIR_DOMAIN_SHUTOFF_MIGRATED;
 }
 
 static double

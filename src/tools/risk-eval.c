@@ -60,7 +60,9 @@
  * neither right nor wrong.  Evaluation
  * starts after the history (a warm-up); episodes in the first hour of it
  * and alerts in the last hour are not scored.  --sweep re-scores the same
- * probabilities at thresholds 0.05 to 0.95.
+ * probabilities at thresholds 0.05 to 0.95.  A naive reference with no
+ * forecast is scored alongside: alert when the demand reaches f x
+ * capacity, f = 0.80 to 1.00 (JSON: naive_sweep).
  *
  * Cost: the CPU time (this thread's clock, as umbra-forecast-eval) of
  * risk_profile_update() + risk_model_predict() per sample, and in
@@ -1173,6 +1175,71 @@ contention_score(const double *p15, size_t w0, size_t end, GArray *episodes,
     *ret = cs;
 }
 
+/*
+ * The naive reference: alert when the demand now reaches @f of the
+ * capacity (@share[t] = demand / capacity), for f = 0.80, 0.81 .. 1.00,
+ * scored like umbra's alerts.  It says how far the overloads announce
+ * themselves in the demand alone, with no forecast.
+ */
+#define NAIVE_LO 80
+#define NAIVE_HI 100
+
+static json_object *
+naive_sweep_json(const double *share, size_t w0, size_t end, GArray *episodes,
+                 double holdoff_s)
+{
+    json_object *sw = json_object_new_array();
+
+    for (int q = NAIVE_LO; q <= NAIVE_HI; q++) {
+        ContentionScore w;
+        json_object *e = json_object_new_object();
+
+        contention_score(share, w0, end, episodes, q / 100.0, holdoff_s, &w);
+        jadd(e, "fraction", jnum(q / 100.0));
+        jadd(e, "alerts", json_object_new_int64((int64_t) w.alerts));
+        jadd(e, "recall", jnum(w.recall));
+        jadd(e, "precision", jnum(w.precision));
+        jadd(e, "median_lead_minutes", jnum(w.lead_min));
+        json_object_array_add(sw, e);
+    }
+    return sw;
+}
+
+static void
+naive_print(const double *share, size_t w0, size_t end, GArray *episodes,
+            double holdoff_s)
+{
+    ContentionScore best = {.recall = -1}, top = {.recall = -1};
+    int qbest = -1, qtop = -1;
+    char b[4][32];
+
+    for (int q = NAIVE_LO; q <= NAIVE_HI; q++) {
+        ContentionScore w;
+
+        contention_score(share, w0, end, episodes, q / 100.0, holdoff_s, &w);
+        if (w.recall > top.recall) {
+            top = w;
+            qtop = q;
+        }
+        if (w.precision >= 0.8 && w.recall > best.recall) {
+            best = w;
+            qbest = q;
+        }
+    }
+    printf("naive reference (alert when the demand reaches f x capacity, f "
+           "0.80-1.00): highest recall %s at f %.2f (precision %s); ",
+           fmt(b[0], 32, 2, top.recall), qtop / 100.0,
+           fmt(b[1], 32, 2, top.precision));
+    if (qbest < 0) {
+        printf("no f reaches precision 0.8\n");
+    } else {
+        printf("best recall at precision >= 0.8: %s at f %.2f (precision "
+               "%s)\n",
+               fmt(b[2], 32, 2, best.recall), qbest / 100.0,
+               fmt(b[3], 32, 2, best.precision));
+    }
+}
+
 static int
 run_contention(Options *o)
 {
@@ -1183,6 +1250,7 @@ run_contention(Options *o)
     g_autofree double *demand = NULL;
     g_autofree double *last = NULL;
     g_autofree double *p15 = NULL;
+    g_autofree double *naive = NULL;
     g_autofree RiskPath *paths = NULL;
     g_autoptr(RiskContentionCal) cal = NULL;
     double sum_mean[GRID_STEPS];
@@ -1409,6 +1477,11 @@ run_contention(Options *o)
         cpu_risk += seriesio_thread_cpu_seconds() - t0;
     }
     contention_score(p15, w0, end, episodes, o->threshold, o->holdoff_s, &cs);
+    /* The naive reference: the demand now as a share of the capacity. */
+    naive = g_new0(double, end);
+    for (size_t t = 0; t < end; t++) {
+        naive[t] = demand[t] / cap;
+    }
     {
         double fc_ms = nfits ? 1e3 * cpu_fc / (double) nfits : NAN;
         double risk_us = end > w0 ? 1e6 * cpu_risk / (double) (end - w0) : NAN;
@@ -1479,6 +1552,8 @@ run_contention(Options *o)
                 }
                 jadd(root, "sweep", sw);
             }
+            jadd(root, "naive_sweep",
+                 naive_sweep_json(naive, w0, end, episodes, o->holdoff_s));
             print_json(root);
         } else {
             char b[4][32];
@@ -1532,6 +1607,7 @@ run_contention(Options *o)
                            fmt(b[2], 32, 0, w.lead_min));
                 }
             }
+            naive_print(naive, w0, end, episodes, o->holdoff_s);
         }
     }
 out:

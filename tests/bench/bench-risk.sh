@@ -25,7 +25,10 @@
 #       before), alert at 0.5; recall of the overload
 #       episodes (>= 2 samples) predicted 5-60 min ahead, precision of the
 #       alerts, median lead; and, from a sweep of the alert threshold, the
-#       best recall at precision >= 0.8.
+#       best recall at precision >= 0.8.  Beside it a naive reference with
+#       no forecast (alert when the demand reaches f x capacity, f swept
+#       0.80-1.00): how far the overloads announce themselves in the
+#       demand alone.
 #   (c) cost: CPU time (thread clock) of profiler update + risk predict
 #       per sample, over every NAB row.
 #
@@ -181,6 +184,26 @@ for s in bitbrains azure; do
 done | while IFS=$'\t' read -r s t r p l; do
     echo "  $s: threshold $(num "$t" 2): recall $(num "$r" 2)," \
         "precision $(num "$p" 2), median lead $(num "$l" 0) min"
+done
+
+echo "naive reference, no forecast: alert when the demand reaches f x" \
+    "capacity (f 0.80-1.00 in 0.01 steps)"
+for s in bitbrains azure; do
+    jq -r --arg s "$s" '(.naive_sweep | max_by(.recall)) as $top |
+        ([.naive_sweep[] | select(.precision != null and
+            .precision >= 0.8)] | max_by(.recall) // null) as $best |
+        "\($s)\t\($top.fraction)\t\($top.recall)\t\($top.precision // "NA")\t\(
+            if $best == null then "NA\tNA\tNA"
+            else "\($best.fraction)\t\($best.recall)\t\($best.precision)" end)"' \
+        "$work/$s.json"
+done | while IFS=$'\t' read -r s f r p bf br bp; do
+    if [ "$bf" = NA ]; then
+        nbest="no f reaches precision 0.8"
+    else
+        nbest="best recall at precision >= 0.8: $(num "$br" 2) at f $(num "$bf" 2) (precision $(num "$bp" 2))"
+    fi
+    echo "  $s: highest recall $(num "$r" 2) at f $(num "$f" 2)" \
+        "(precision $(num "$p" 2)); $nbest"
 done
 
 cost=$(j "$nab" .total.us_per_sample)

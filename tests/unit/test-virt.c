@@ -36,6 +36,26 @@ test_fill_raw(void)
     CU_ASSERT_EQUAL(r->rx_pkts, 3);
     CU_ASSERT_DOUBLE_EQUAL(r->dirty_mbps, 12, 0);
     CU_ASSERT_EQUAL(r->mem_rss_kib, -1);
+    CU_ASSERT_FALSE(r->migrated_away);
+}
+
+/* "shut off (migrated)" is the definition a live migration left behind;
+ * any other shut-off reason is not. */
+static void
+test_fill_raw_migrated(void)
+{
+    const char *keys[] = {"state.reason", "state.state"};
+    double migrated[] = {4, 5}, destroyed[] = {2, 5}, running[] = {4, 1};
+    g_autoptr(DomRaw) a = dom_raw_new();
+    g_autoptr(DomRaw) b = dom_raw_new();
+    g_autoptr(DomRaw) c = dom_raw_new();
+
+    sys_virt_fill_raw(keys, migrated, G_N_ELEMENTS(keys), a);
+    sys_virt_fill_raw(keys, destroyed, G_N_ELEMENTS(keys), b);
+    sys_virt_fill_raw(keys, running, G_N_ELEMENTS(keys), c);
+    CU_ASSERT_TRUE(a->migrated_away);
+    CU_ASSERT_FALSE(b->migrated_away);
+    CU_ASSERT_FALSE(c->migrated_away);
 }
 
 static void
@@ -94,6 +114,7 @@ test_dirtyrate_unknown_domain(void)
 
 static const CutestCase cases[] = {
     {"fill-raw", test_fill_raw},
+    {"fill-raw-migrated", test_fill_raw_migrated},
     {"test-driver", test_test_driver},
     {"connect-error", test_connect_error},
     {"dirtyrate-unknown-domain", test_dirtyrate_unknown_domain},
