@@ -37,7 +37,6 @@ G_DEFINE_QUARK(umbra-predictor-error-quark, predictor_error)
 #define PRIOR_PRECISION 1.0
 #define THRESHOLD_WINDOW 500
 #define THRESHOLD_MIN_ALERTS 5
-#define CLEAR_RATIO 0.8
 
 /* The empirical calibration of each host's CPU contention (risk/
  * contention.h): a week of 5-minute origins, answering after a day, an
@@ -881,6 +880,7 @@ predictor_tick(Predictor *p, int64_t now)
         PredDomain *d = lc ? g_hash_table_lookup(p->doms, lc) : NULL;
         const PredGroup *g;
         const MonitorHost *h;
+        RiskAlertChange change;
         int dm;
 
         if (!d || !d->host) {
@@ -914,20 +914,19 @@ predictor_tick(Predictor *p, int64_t now)
         d->p1h = risk_model_predict(p->model, d->x, d->reasons);
         d->have_p = true;
 
-        if (!d->alerting && d->p1h >= threshold) {
+        change = risk_alert_step(&d->alerting, d->p1h, threshold);
+        if (change == RISK_ALERT_OPEN) {
             g_autofree char *why = reasons_text(d);
             g_autofree char *detail =
                 g_strdup_printf("p=%.2f within 1h (threshold %.2f): %s", d->p1h,
                                 threshold, why);
 
-            d->alerting = true;
             monitor_post_event(p->m, umbra_event_new(EVENT_SOURCE_DAEMON,
                                                      d->host, d->name, d->uuid,
                                                      "risk-alert", detail));
-        } else if (d->alerting && d->p1h < CLEAR_RATIO * threshold) {
+        } else if (change == RISK_ALERT_CLEAR) {
             g_autofree char *detail = g_strdup_printf("p=%.2f", d->p1h);
 
-            d->alerting = false;
             monitor_post_event(p->m, umbra_event_new(EVENT_SOURCE_DAEMON,
                                                      d->host, d->name, d->uuid,
                                                      "risk-clear", detail));

@@ -1,8 +1,10 @@
 /*
- * risk/risk.c: the risk engine's error domain and horizon names (risk.h).
+ * risk/risk.c: the risk engine's error domain, horizon names and alert
+ * rule (risk.h).
  */
 #include "risk/risk.h"
 
+#include <math.h>
 #include <string.h>
 
 /* clang-format off */
@@ -46,4 +48,21 @@ risk_horizon_from_string(const char *str)
         }
     }
     return -1;
+}
+
+RiskAlertChange
+risk_alert_step(bool *open, double p, double threshold)
+{
+    if (isnan(p)) {
+        return RISK_ALERT_NONE;
+    }
+    if (!*open && p >= threshold) {
+        *open = true;
+        return RISK_ALERT_OPEN;
+    }
+    if (*open && p < RISK_ALERT_CLEAR_RATIO * threshold) {
+        *open = false;
+        return RISK_ALERT_CLEAR;
+    }
+    return RISK_ALERT_NONE;
 }

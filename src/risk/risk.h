@@ -46,3 +46,21 @@ const char *risk_horizon_to_string(RiskHorizon h);
 int risk_horizon_seconds(RiskHorizon h);
 /* Returns: the horizon named @str ("5m", "15m", "1h"), or -1. */
 int risk_horizon_from_string(const char *str);
+
+/*
+ * The alert rule umbrad applies to a risk probability (engine/predictor.c,
+ * the "risk-alert" and "risk-clear" events) and umbra-risk-eval replays:
+ * an alert opens when @p reaches @threshold while none is open, and closes
+ * only once @p falls below RISK_ALERT_CLEAR_RATIO x @threshold, so a
+ * probability wavering about the threshold raises one alert, not many.
+ */
+#define RISK_ALERT_CLEAR_RATIO 0.8
+
+typedef enum {
+    RISK_ALERT_NONE,  /* no change */
+    RISK_ALERT_OPEN,  /* an alert opens at this value */
+    RISK_ALERT_CLEAR, /* the open alert closes */
+} RiskAlertChange;
+
+/* Updates *@open with @p (NaN changes nothing). Returns: what changed. */
+RiskAlertChange risk_alert_step(bool *open, double p, double threshold);

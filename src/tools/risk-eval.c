@@ -11,8 +11,11 @@
  *   row (t, y) -> RiskProfile (bin = the file's median step)  -> drift
  *              -> RiskModel (prior weights; drift the only non-zero
  *                 feature: these files carry no libvirt events)  -> P
- *              -> alert when P crosses the threshold from below and no
- *                 alert was raised within the hold-off (default 2 h)
+ *              -> alert as umbrad raises one (risk_alert_step(): P
+ *                 reaches the threshold with no alert open; it closes
+ *                 below 0.8 x the threshold), optionally no sooner than
+ *                 a hold-off after the previous one (--holdoff, default
+ *                 none, as umbrad)
  *
  *   The detection vector NAB scores is 1 at alert rows and 0 elsewhere:
  *   umbra's alerts are events, not levels.  Per file: NAB's raw
@@ -53,7 +56,7 @@
  * cal_*(): the summed path and the observed demand, a week of origins,
  * overloads of 2 steps) replaces it once it has a day of history
  * (--calibration-window 0: the normal model alone).  An alert is raised
- * when P crosses the threshold from below (hold-off 0 by default).  An
+ * as umbrad's rule opens one (risk_alert_step(), as above).  An
  * episode is predicted when an alert was raised 5 to 60 minutes before its
  * start; an alert is right when an episode begins within the hour after it,
  * and one raised while an episode is already under way is counted as late,
@@ -92,8 +95,9 @@
  * risk_threshold = 0.5, the initial value of the adaptive threshold. */
 #define RISK_EVAL_THRESHOLD 0.5
 
-/* Default hold-off between two failure alerts (seconds). */
-#define RISK_EVAL_HOLDOFF_S 7200
+/* Default hold-off between two failure alerts (seconds): none, as in
+ * umbrad, whose hysteresis (risk_alert_step()) is the only damping. */
+#define RISK_EVAL_HOLDOFF_S 0
 
 /* A failure counts as foreseen this long ahead (the target). */
 #define FAILURE_LEAD_TARGET_MIN 30.0
@@ -357,20 +361,21 @@ nab_replay(NabFile *f, GError **error)
 }
 
 /*
- * Marks the alert rows of @risk in @det (1.0, else 0.0): P crosses
- * @thr from below and no alert was raised within @holdoff_s before.
- * Rows whose time steps back count as inside the hold-off.
+ * Marks the alert rows of @risk in @det (1.0, else 0.0): where an alert
+ * opens under umbrad's rule (risk_alert_step(): P reaches @thr with none
+ * open; it closes below RISK_ALERT_CLEAR_RATIO x @thr), and, with
+ * @holdoff_s > 0, at least that long after the previous alert.  Rows whose
+ * time steps back count as inside the hold-off.
  */
 static void
 alerts_from_risk(const int64_t *t, const double *risk, size_t n, double thr,
                  double holdoff_s, double *det)
 {
-    double prev = 0.0;
-    bool any = false;
+    bool open = false, any = false;
     int64_t last = 0;
 
     for (size_t i = 0; i < n; i++) {
-        bool up = risk[i] >= thr && !(prev >= thr);
+        bool up = risk_alert_step(&open, risk[i], thr) == RISK_ALERT_OPEN;
 
         det[i] = 0.0;
         if (up && (!any || (double) (t[i] - last) >= holdoff_s)) {
@@ -378,7 +383,6 @@ alerts_from_risk(const int64_t *t, const double *risk, size_t n, double thr,
             any = true;
             last = t[i];
         }
-        prev = risk[i];
     }
 }
 
@@ -1098,29 +1102,37 @@ typedef struct {
 } ContentionScore;
 
 /*
- * Raises the alerts of @p15 over samples [@w0, @end) at @thr (P crosses
- * it from below, at least @holdoff_s after the previous alert) and scores
- * them against @episodes.
+ * Raises the alerts of @p15 over samples [@w0, @end) at @thr (umbrad's
+ * rule; for the @naive reference, each crossing from below; at least
+ * @holdoff_s after the previous alert) and scores them against @episodes.
  */
 static void
 contention_score(const double *p15, size_t w0, size_t end, GArray *episodes,
-                 double thr, double holdoff_s, ContentionScore *ret)
+                 double thr, double holdoff_s, bool naive, ContentionScore *ret)
 {
     g_autoptr(GArray) alerts = g_array_new(FALSE, FALSE, sizeof(size_t));
     g_autofree double *leads = g_new(double, episodes->len + 1);
     ContentionScore cs = {0};
-    double prev = 0;
-    bool any = false;
+    bool open = false, any = false;
     size_t last = 0;
 
     for (size_t t = w0; t < end; t++) {
-        if (p15[t] >= thr && !(prev >= thr) &&
-            (!any || (double) ((t - last) * STEP_S) >= holdoff_s)) {
+        bool up;
+
+        if (naive) {
+            /* A demand share is no probability: its alert closes as soon
+             * as the demand is below f again (umbrad's band of 0.8 x f
+             * would hold it open down to 78 % of the capacity). */
+            up = !open && p15[t] >= thr;
+            open = p15[t] >= thr;
+        } else {
+            up = risk_alert_step(&open, p15[t], thr) == RISK_ALERT_OPEN;
+        }
+        if (up && (!any || (double) ((t - last) * STEP_S) >= holdoff_s)) {
             g_array_append_val(alerts, t);
             any = true;
             last = t;
         }
-        prev = p15[t];
     }
     for (guint e = 0; e < episodes->len; e++) {
         const Episode *ep = &g_array_index(episodes, Episode, e);
@@ -1194,7 +1206,8 @@ naive_sweep_json(const double *share, size_t w0, size_t end, GArray *episodes,
         ContentionScore w;
         json_object *e = json_object_new_object();
 
-        contention_score(share, w0, end, episodes, q / 100.0, holdoff_s, &w);
+        contention_score(share, w0, end, episodes, q / 100.0, holdoff_s, true,
+                         &w);
         jadd(e, "fraction", jnum(q / 100.0));
         jadd(e, "alerts", json_object_new_int64((int64_t) w.alerts));
         jadd(e, "recall", jnum(w.recall));
@@ -1216,7 +1229,8 @@ naive_print(const double *share, size_t w0, size_t end, GArray *episodes,
     for (int q = NAIVE_LO; q <= NAIVE_HI; q++) {
         ContentionScore w;
 
-        contention_score(share, w0, end, episodes, q / 100.0, holdoff_s, &w);
+        contention_score(share, w0, end, episodes, q / 100.0, holdoff_s, true,
+                         &w);
         if (w.recall > top.recall) {
             top = w;
             qtop = q;
@@ -1476,7 +1490,8 @@ run_contention(Options *o)
         }
         cpu_risk += seriesio_thread_cpu_seconds() - t0;
     }
-    contention_score(p15, w0, end, episodes, o->threshold, o->holdoff_s, &cs);
+    contention_score(p15, w0, end, episodes, o->threshold, o->holdoff_s, false,
+                     &cs);
     /* The naive reference: the demand now as a share of the capacity. */
     naive = g_new0(double, end);
     for (size_t t = 0; t < end; t++) {
@@ -1541,7 +1556,7 @@ run_contention(Options *o)
                     json_object *e = json_object_new_object();
 
                     contention_score(p15, w0, end, episodes, q / 20.0,
-                                     o->holdoff_s, &w);
+                                     o->holdoff_s, false, &w);
                     jadd(e, "threshold", jnum(q / 20.0));
                     jadd(e, "alerts",
                          json_object_new_int64((int64_t) w.alerts));
@@ -1600,7 +1615,7 @@ run_contention(Options *o)
                     ContentionScore w;
 
                     contention_score(p15, w0, end, episodes, q / 20.0,
-                                     o->holdoff_s, &w);
+                                     o->holdoff_s, false, &w);
                     printf("%9.2f %7zu %7zu %9s %8s %6s\n", q / 20.0, w.alerts,
                            w.right, fmt(b[0], 32, 2, w.precision),
                            fmt(b[1], 32, 2, w.recall),
@@ -1656,7 +1671,7 @@ main(int argc, char **argv)
          "P"},
         {"holdoff", 0, 0, G_OPTION_ARG_STRING, &o.holdoff,
          "Least time between two alerts: 2h, 30m, 90s or seconds (default "
-         "2h; contention 0)",
+         "0: umbrad's rule alone)",
          "DURATION"},
         {"sweep", 0, 0, G_OPTION_ARG_NONE, &o.sweep,
          "NAB: also report the best threshold over a grid", NULL},

@@ -856,6 +856,25 @@ test_threshold(void)
     }
 }
 
+/* umbrad's alert rule: one alert while P wavers about the threshold; it
+ * closes below 0.8 x the threshold, and NaN changes nothing. */
+static void
+test_alert_rule(void)
+{
+    const double p[] = {0.1, 0.5, 0.45, 0.55, NAN, 0.41, 0.39, 0.6, 0.2};
+    const RiskAlertChange want[] = {
+        RISK_ALERT_NONE,  RISK_ALERT_OPEN, RISK_ALERT_NONE,
+        RISK_ALERT_NONE,  RISK_ALERT_NONE, RISK_ALERT_NONE,
+        RISK_ALERT_CLEAR, RISK_ALERT_OPEN, RISK_ALERT_CLEAR,
+    };
+    bool open = false;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(p); i++) {
+        CU_ASSERT_EQUAL(risk_alert_step(&open, p[i], 0.5), want[i]);
+    }
+    CU_ASSERT_FALSE(open);
+}
+
 static const CutestCase cases[] = {
     {"features", test_features},
     {"prior", test_prior},
@@ -866,6 +885,7 @@ static const CutestCase cases[] = {
     {"json_roundtrip", test_json_roundtrip},
     {"json_refused", test_json_refused},
     {"threshold", test_threshold},
+    {"alert_rule", test_alert_rule},
 };
 
 CUTEST_MAIN("failure", cases)
