@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/format.h"
+#include "model/types.h"
 #include "util/clock.h"
 
 static const char *const rule_choices[] = {"preferred", "required", NULL};
@@ -486,25 +487,20 @@ cmd_cutover(CliCtx *ctx, const CliArgs *args, GError **error)
     } else if (json_object_object_get_ex(done, "cutover", &c) &&
                g_strcmp0(st, "promoted") == 0) {
         json_object *dt = NULL;
-        g_autofree char *how = NULL;
+        bool known = json_object_object_get_ex(c, "downtime_ms", &dt) && dt;
+        g_autofree char *line = cutover_summary(&(CutoverFigures){
+            .domain = shown,
+            .host = cli_json_string(done, "host"),
+            .memory_bytes = (uint64_t) MAX(cli_json_int(c, "memory_bytes"), 0),
+            .disk_bytes = (uint64_t) MAX(cli_json_int(c, "disk_bytes"), 0),
+            .total_ms = cli_json_int(c, "total_ms"),
+            .downtime_ms = known ? json_object_get_int64(dt) : -1,
+            .postcopy = rec_bool(c, "postcopy"),
+            .passes = (int) cli_json_int(c, "iterations"),
+            .postcopy_at_ms = cli_json_int(c, "postcopy_at_ms"),
+        });
 
-        if (rec_bool(c, "postcopy")) {
-            how = g_strdup_printf("switched to post-copy at %.1f s",
-                                  (double) cli_json_int(c, "postcopy_at_ms") /
-                                      1000);
-        } else if (json_object_object_get_ex(c, "downtime_ms", &dt) && dt) {
-            how = g_strdup_printf("downtime %" G_GINT64_FORMAT " ms",
-                                  json_object_get_int64(dt));
-        } else {
-            how = g_strdup("downtime not reported");
-        }
-        fprintf(ctx->out,
-                "%s now runs on %s: %.1f MiB memory + %.1f MiB disk in "
-                "%" G_GINT64_FORMAT " ms, %s\n",
-                shown, cli_json_string(done, "host"),
-                (double) cli_json_int(c, "memory_bytes") / 1048576.0,
-                (double) cli_json_int(c, "disk_bytes") / 1048576.0,
-                cli_json_int(c, "total_ms"), how);
+        fprintf(ctx->out, "%s\n", line);
     }
     if (g_strcmp0(st, "promoted") != 0) {
         g_set_error(error, CLI_ERROR, CLI_ERROR_FAILED,

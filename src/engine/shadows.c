@@ -1409,7 +1409,6 @@ static void
 cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
 {
     g_autofree char *detail = NULL;
-    g_autofree char *how = NULL;
 
     g_clear_pointer(&sh->note, g_free);
     if (j->notes->len) {
@@ -1444,22 +1443,17 @@ cutover_done(ShadowManager *sm, Shadow *sh, Job *j)
         sh->failures = 0;
         sh->backoff_until = 0;
         g_clear_pointer(&sh->error, g_free);
-        if (sh->cut_postcopy) {
-            how = g_strdup_printf(
-                "switched to post-copy after %d passes, at %.1f s",
-                sh->cut_iterations, (double) sh->cut_postcopy_at_ms / 1000);
-        } else if (sh->cut_downtime_ms >= 0) {
-            how = g_strdup_printf("downtime %" G_GINT64_FORMAT " ms",
-                                  sh->cut_downtime_ms);
-        } else {
-            how = g_strdup("downtime not reported");
-        }
-        detail = g_strdup_printf(
-            "%s now runs on %s: %.1f MiB memory + %.1f MiB disk sent in "
-            "%" G_GINT64_FORMAT " ms, %s",
-            sh->primary_name, sh->host,
-            (double) sh->cut_memory_bytes / 1048576.0,
-            (double) sh->cut_disk_bytes / 1048576.0, sh->cut_total_ms, how);
+        detail = cutover_summary(&(CutoverFigures){
+            .domain = sh->primary_name,
+            .host = sh->host,
+            .memory_bytes = sh->cut_memory_bytes,
+            .disk_bytes = sh->cut_disk_bytes,
+            .total_ms = sh->cut_total_ms,
+            .downtime_ms = sh->cut_downtime_ms,
+            .postcopy = sh->cut_postcopy,
+            .passes = sh->cut_iterations,
+            .postcopy_at_ms = sh->cut_postcopy_at_ms,
+        });
         step(sm, sh, SHADOW_EVENT_CUTOVER_DONE, detail);
         /* The upkeep settles it once the target has finished with the
          * incoming migration: QEMU 7.2 was seen to crash (segfault) when

@@ -198,3 +198,26 @@ umbra_event_free(UmbraEvent *ev)
     g_free(ev->detail);
     g_free(ev);
 }
+
+char *
+cutover_summary(const CutoverFigures *f)
+{
+    g_autofree char *how = NULL;
+
+    if (f->postcopy) {
+        how = g_strdup_printf("switched to post-copy after %d passes, at "
+                              "%.1f s",
+                              f->passes, (double) f->postcopy_at_ms / 1000);
+    } else if (f->downtime_ms >= 0) {
+        how =
+            g_strdup_printf("downtime %" G_GINT64_FORMAT " ms", f->downtime_ms);
+    } else {
+        how = g_strdup("downtime not reported");
+    }
+    return g_strdup_printf("%s now runs on %s: %.1f MiB memory + %.1f MiB "
+                           "disk sent in %" G_GINT64_FORMAT " ms, %s",
+                           f->domain ? f->domain : "?", f->host ? f->host : "?",
+                           (double) f->memory_bytes / 1048576.0,
+                           (double) f->disk_bytes / 1048576.0, f->total_ms,
+                           how);
+}

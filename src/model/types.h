@@ -167,3 +167,22 @@ UmbraEvent *umbra_event_new(EventSource source, const char *host,
 UmbraEvent *umbra_event_copy(const UmbraEvent *ev);
 void umbra_event_free(UmbraEvent *ev);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(UmbraEvent, umbra_event_free)
+
+/* What a completed cutover moved and how (the shadow record's "cutover"). */
+typedef struct {
+    const char *domain;     /* the domain's name */
+    const char *host;       /* where it runs now */
+    uint64_t memory_bytes;  /* memory sent */
+    uint64_t disk_bytes;    /* disk sent */
+    int64_t total_ms;       /* the migration's length */
+    int64_t downtime_ms;    /* < 0: libvirt did not report it */
+    bool postcopy;          /* it switched to post-copy ... */
+    int passes;             /* ... after this many pre-copy passes */
+    int64_t postcopy_at_ms; /* ... this long after it began */
+} CutoverFigures;
+
+/* Returns: the one line that tells a completed cutover, as the shadow
+ * journal and "umbractl cutover" print it: "web1 now runs on umbra-h3:
+ * 90.4 MiB memory + 0.1 MiB disk sent in 1200 ms, downtime 164 ms".
+ * (transfer full) */
+char *cutover_summary(const CutoverFigures *f);

@@ -104,8 +104,38 @@ test_enum_tables(void)
     CU_ASSERT_EQUAL(dom_state_from_string("bogus"), -1);
 }
 
+/* The one line of a cutover: downtime, post-copy, or neither known. */
+static void
+test_cutover_summary(void)
+{
+    CutoverFigures f = {
+        .domain = "web1",
+        .host = "umbra-h3",
+        .memory_bytes = 90 * 1048576 + 419430,
+        .disk_bytes = 104858,
+        .total_ms = 1200,
+        .downtime_ms = 164,
+    };
+    g_autofree char *a = cutover_summary(&f);
+    g_autofree char *b = NULL;
+    g_autofree char *c = NULL;
+
+    CU_ASSERT_STRING_EQUAL(a, "web1 now runs on umbra-h3: 90.4 MiB memory + "
+                              "0.1 MiB disk sent in 1200 ms, downtime 164 ms");
+    f.downtime_ms = -1;
+    b = cutover_summary(&f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(b, "ms, downtime not reported"));
+    f.postcopy = true;
+    f.passes = 6;
+    f.postcopy_at_ms = 44012;
+    c = cutover_summary(&f);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(c, "ms, switched to post-copy after 6 passes, at 44.0 s"));
+}
+
 static const CutestCase cases[] = {
     {"sample-json-nan-is-null", test_sample_json_nan_is_null},
+    {"cutover-summary", test_cutover_summary},
     {"hook-roundtrip", test_hook_roundtrip},
     {"hook-bad", test_hook_bad},
     {"hook-bad-uuid-dropped", test_hook_bad_uuid_dropped},
