@@ -863,12 +863,14 @@ apply_round(gpointer data)
             t->uuid = g_strdup(raw->uuid);
             g_hash_table_insert(m->domains, t->uuid, t);
         }
-        if (raw->migrated_away && t->owner == w && !track_owner_stale(m, t)) {
+        if (raw->migrated_away && t->owner == w && t->latest &&
+            t->latest->state != DOM_STATE_SHUTOFF && !track_owner_stale(m, t)) {
             /* The definition a live migration left behind: the domain runs
              * elsewhere now, and its "shut off" here is no sample of it.
              * The host it went to takes it over at its next round; a host
              * umbra does not watch never does, and once the owner's sample
-             * is stale this one is recorded after all. */
+             * is stale this one is recorded after all (and from then on,
+             * the latest sample being "shut off"). */
             accept = false;
             t->left = true;
         } else if (!t->owner || t->owner == w) {

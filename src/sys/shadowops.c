@@ -835,7 +835,10 @@ completed_stats(SysVirtConn *dst, const char *uuid, SysMigrateStats *ret)
     if (param_ull(p, n, VIR_DOMAIN_JOB_DISK_PROCESSED)) {
         ret->disk_bytes = param_ull(p, n, VIR_DOMAIN_JOB_DISK_PROCESSED);
     }
-    if (param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION)) {
+    /* After a switch to post-copy QEMU syncs its dirty bitmap once more:
+     * the passes stay those counted before the switch. */
+    if (!ret->postcopy_used &&
+        param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION)) {
         ret->iterations =
             (int) param_ull(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
     }
@@ -941,7 +944,7 @@ sys_shadow_migrate(SysVirtConn *src, SysVirtConn *dst, const char *uuid,
                     last_iter = iter;
                     iter_since = g_get_monotonic_time();
                 }
-                if (iter > ret->iterations) {
+                if (iter > ret->iterations && !ret->postcopy_used) {
                     ret->iterations = iter;
                 }
                 virTypedParamsFree(p, n);

@@ -59,7 +59,8 @@
  * as umbrad's rule opens one (risk_alert_step(), as above).  An
  * episode is predicted when an alert was raised 5 to 60 minutes before its
  * start; an alert is right when an episode begins within the hour after it,
- * and one raised while an episode is already under way is counted as late,
+ * and one raised while an episode is already under way (or at its first
+ * sample) is counted as late,
  * neither right nor wrong.  Evaluation
  * starts after the history (a warm-up); episodes in the first hour of it
  * and alerts in the last hour are not scored.  --sweep re-scores the same
@@ -364,8 +365,9 @@ nab_replay(NabFile *f, GError **error)
  * Marks the alert rows of @risk in @det (1.0, else 0.0): where an alert
  * opens under umbrad's rule (risk_alert_step(): P reaches @thr with none
  * open; it closes below RISK_ALERT_CLEAR_RATIO x @thr), and, with
- * @holdoff_s > 0, at least that long after the previous alert.  Rows whose
- * time steps back count as inside the hold-off.
+ * @holdoff_s > 0, at least that long after the previous alert (rows whose
+ * time steps back count as inside it).  An alert the hold-off holds back
+ * still counts as open: the next one needs P to fall below the band first.
  */
 static void
 alerts_from_risk(const int64_t *t, const double *risk, size_t n, double thr,
@@ -378,7 +380,8 @@ alerts_from_risk(const int64_t *t, const double *risk, size_t n, double thr,
         bool up = risk_alert_step(&open, risk[i], thr) == RISK_ALERT_OPEN;
 
         det[i] = 0.0;
-        if (up && (!any || (double) (t[i] - last) >= holdoff_s)) {
+        if (up &&
+            (!any || holdoff_s <= 0 || (double) (t[i] - last) >= holdoff_s)) {
             det[i] = 1.0;
             any = true;
             last = t[i];
@@ -1121,8 +1124,8 @@ contention_score(const double *p15, size_t w0, size_t end, GArray *episodes,
 
         if (naive) {
             /* A demand share is no probability: its alert closes as soon
-             * as the demand is below f again (umbrad's band of 0.8 x f
-             * would hold it open down to 78 % of the capacity). */
+             * as the demand is below f again (umbrad's band would hold it
+             * open down to 0.8 f, 64-80 % of the capacity). */
             up = !open && p15[t] >= thr;
             open = p15[t] >= thr;
         } else {
@@ -1163,8 +1166,10 @@ contention_score(const double *p15, size_t w0, size_t end, GArray *episodes,
         for (guint e = 0; e < episodes->len; e++) {
             const Episode *ep = &g_array_index(episodes, Episode, e);
 
-            during |= ep->start < at && ep->end >= at;
-            followed |= ep->start >= at && ep->start <= at + GRID_STEPS;
+            /* An alert at an episode's first sample saw it, not foresaw
+             * it: late, like one raised during it. */
+            during |= ep->start <= at && ep->end >= at;
+            followed |= ep->start > at && ep->start <= at + GRID_STEPS;
         }
         if (during && !followed) {
             /* Raised once the overload had begun: neither a prediction
@@ -1231,14 +1236,19 @@ naive_print(const double *share, size_t w0, size_t end, GArray *episodes,
 
         contention_score(share, w0, end, episodes, q / 100.0, holdoff_s, true,
                          &w);
-        if (w.recall > top.recall) {
+        /* Ties go to the higher f, as bench-risk.sh's jq max_by. */
+        if (w.recall >= top.recall) {
             top = w;
             qtop = q;
         }
-        if (w.precision >= 0.8 && w.recall > best.recall) {
+        if (w.precision >= 0.8 && w.recall >= best.recall) {
             best = w;
             qbest = q;
         }
+    }
+    if (qtop < 0) {
+        printf("naive reference: no episode scored\n");
+        return;
     }
     printf("naive reference (alert when the demand reaches f x capacity, f "
            "0.80-1.00): highest recall %s at f %.2f (precision %s); ",

@@ -192,7 +192,7 @@ for s in bitbrains azure; do
     jq -r --arg s "$s" '(.naive_sweep | max_by(.recall)) as $top |
         ([.naive_sweep[] | select(.precision != null and
             .precision >= 0.8)] | max_by(.recall) // null) as $best |
-        "\($s)\t\($top.fraction)\t\($top.recall)\t\($top.precision // "NA")\t\(
+        "\($s)\t\($top.fraction)\t\($top.recall // "NA")\t\($top.precision // "NA")\t\(
             if $best == null then "NA\tNA\tNA"
             else "\($best.fraction)\t\($best.recall)\t\($best.precision)" end)"' \
         "$work/$s.json"
