@@ -880,7 +880,7 @@ predictor_tick(Predictor *p, int64_t now)
         PredDomain *d = lc ? g_hash_table_lookup(p->doms, lc) : NULL;
         const PredGroup *g;
         const MonitorHost *h;
-        RiskAlertChange change;
+        UtilLatchChange change;
         int dm;
 
         if (!d || !d->host) {
@@ -915,7 +915,7 @@ predictor_tick(Predictor *p, int64_t now)
         d->have_p = true;
 
         change = risk_alert_step(&d->alerting, d->p1h, threshold);
-        if (change == RISK_ALERT_OPEN) {
+        if (change == UTIL_LATCH_SET) {
             g_autofree char *why = reasons_text(d);
             g_autofree char *detail =
                 g_strdup_printf("p=%.2f within 1h (threshold %.2f): %s", d->p1h,
@@ -924,7 +924,7 @@ predictor_tick(Predictor *p, int64_t now)
             monitor_post_event(p->m, umbra_event_new(EVENT_SOURCE_DAEMON,
                                                      d->host, d->name, d->uuid,
                                                      "risk-alert", detail));
-        } else if (change == RISK_ALERT_CLEAR) {
+        } else if (change == UTIL_LATCH_RESET) {
             g_autofree char *detail = g_strdup_printf("p=%.2f", d->p1h);
 
             monitor_post_event(p->m, umbra_event_new(EVENT_SOURCE_DAEMON,

@@ -4,7 +4,6 @@
  */
 #include "risk/risk.h"
 
-#include <math.h>
 #include <string.h>
 
 /* clang-format off */
@@ -50,19 +49,9 @@ risk_horizon_from_string(const char *str)
     return -1;
 }
 
-RiskAlertChange
+UtilLatchChange
 risk_alert_step(bool *open, double p, double threshold)
 {
-    if (isnan(p)) {
-        return RISK_ALERT_NONE;
-    }
-    if (!*open && p >= threshold) {
-        *open = true;
-        return RISK_ALERT_OPEN;
-    }
-    if (*open && p < RISK_ALERT_CLEAR_RATIO * threshold) {
-        *open = false;
-        return RISK_ALERT_CLEAR;
-    }
-    return RISK_ALERT_NONE;
+    return util_latch_step(open, p, threshold,
+                           RISK_ALERT_CLEAR_RATIO * threshold);
 }

@@ -16,6 +16,8 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "util/latch.h"
+
 #define RISK_ERROR (risk_error_quark())
 GQuark risk_error_quark(void);
 
@@ -52,15 +54,11 @@ int risk_horizon_from_string(const char *str);
  * the "risk-alert" and "risk-clear" events) and umbra-risk-eval replays:
  * an alert opens when @p reaches @threshold while none is open, and closes
  * only once @p falls below RISK_ALERT_CLEAR_RATIO x @threshold, so a
- * probability wavering about the threshold raises one alert, not many.
+ * probability wavering about the threshold raises one alert, not many
+ * (util/latch.h).
  */
 #define RISK_ALERT_CLEAR_RATIO 0.8
 
-typedef enum {
-    RISK_ALERT_NONE,  /* no change */
-    RISK_ALERT_OPEN,  /* an alert opens at this value */
-    RISK_ALERT_CLEAR, /* the open alert closes */
-} RiskAlertChange;
-
-/* Updates *@open with @p (NaN changes nothing). Returns: what changed. */
-RiskAlertChange risk_alert_step(bool *open, double p, double threshold);
+/* Updates *@open with @p (NaN changes nothing).  Returns: UTIL_LATCH_SET
+ * when an alert opens, UTIL_LATCH_RESET when it closes. */
+UtilLatchChange risk_alert_step(bool *open, double p, double threshold);

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "util/latch.h"
+
 #define MULTIFD_MIN_MIB 4096.0
 #define MULTIFD_CHANNELS 4
 
@@ -46,10 +48,10 @@ shadow_migration_plan(double mem_mib, double dirty_mibps, double disk_mib,
 bool
 shadow_alarm_update(bool on, double p, double threshold)
 {
-    if (!isfinite(p) || !(threshold > 0)) {
-        return on;
+    if (threshold > 0) {
+        util_latch_step(&on, p, threshold, SHADOW_ALARM_OFF * threshold);
     }
-    return on ? p >= SHADOW_ALARM_OFF * threshold : p >= threshold;
+    return on;
 }
 
 ShadowCutoverDecision

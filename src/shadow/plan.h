@@ -60,7 +60,8 @@ typedef enum {
  * @threshold and off only when @p falls below SHADOW_ALARM_OFF times it,
  * so that a risk hovering about the threshold (a quiet minute in the
  * domain's load while its neighbour keeps ramping up) neither drops a
- * move under way nor flaps.  NaN leaves it as it was.
+ * move under way nor flaps (util/latch.h).  NaN, an infinity or a
+ * threshold <= 0 leaves it as it was.
  * Returns: the alarm now.
  */
 bool shadow_alarm_update(bool on, double p, double threshold);

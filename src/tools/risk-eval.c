@@ -91,6 +91,7 @@
 #include "tools/nab.h"
 #include "tools/seriesio.h"
 #include "util/autoptr.h"
+#include "util/latch.h"
 
 /* The product's default alert threshold: model/config.c sets
  * risk_threshold = 0.5, the initial value of the adaptive threshold. */
@@ -377,7 +378,7 @@ alerts_from_risk(const int64_t *t, const double *risk, size_t n, double thr,
     int64_t last = 0;
 
     for (size_t i = 0; i < n; i++) {
-        bool up = risk_alert_step(&open, risk[i], thr) == RISK_ALERT_OPEN;
+        bool up = risk_alert_step(&open, risk[i], thr) == UTIL_LATCH_SET;
 
         det[i] = 0.0;
         if (up &&
@@ -1126,10 +1127,9 @@ contention_score(const double *p15, size_t w0, size_t end, GArray *episodes,
             /* A demand share is no probability: its alert closes as soon
              * as the demand is below f again (umbrad's band would hold it
              * open down to 0.8 f, 64-80 % of the capacity). */
-            up = !open && p15[t] >= thr;
-            open = p15[t] >= thr;
+            up = util_latch_step(&open, p15[t], thr, thr) == UTIL_LATCH_SET;
         } else {
-            up = risk_alert_step(&open, p15[t], thr) == RISK_ALERT_OPEN;
+            up = risk_alert_step(&open, p15[t], thr) == UTIL_LATCH_SET;
         }
         if (up && (!any || (double) ((t - last) * STEP_S) >= holdoff_s)) {
             g_array_append_val(alerts, t);

@@ -862,10 +862,10 @@ static void
 test_alert_rule(void)
 {
     const double p[] = {0.1, 0.5, 0.45, 0.55, NAN, 0.41, 0.39, 0.6, 0.2};
-    const RiskAlertChange want[] = {
-        RISK_ALERT_NONE,  RISK_ALERT_OPEN, RISK_ALERT_NONE,
-        RISK_ALERT_NONE,  RISK_ALERT_NONE, RISK_ALERT_NONE,
-        RISK_ALERT_CLEAR, RISK_ALERT_OPEN, RISK_ALERT_CLEAR,
+    const UtilLatchChange want[] = {
+        UTIL_LATCH_KEPT,  UTIL_LATCH_SET,  UTIL_LATCH_KEPT,
+        UTIL_LATCH_KEPT,  UTIL_LATCH_KEPT, UTIL_LATCH_KEPT,
+        UTIL_LATCH_RESET, UTIL_LATCH_SET,  UTIL_LATCH_RESET,
     };
     bool open = false;
 
