@@ -235,6 +235,95 @@ test_migration_source_first(void)
     fixture_clear(&f);
 }
 
+static DomRaw *
+leftover(const char *uuid, const char *name)
+{
+    DomRaw *r = raw(uuid, name, DOM_STATE_SHUTOFF, 0);
+
+    r->migrated_away = true;
+    return r;
+}
+
+static guint
+count_state(GPtrArray *hist, DomState state)
+{
+    guint n = 0;
+
+    for (guint i = 0; hist && i < hist->len; i++) {
+        n += ((DomSample *) g_ptr_array_index(hist, i))->state == state;
+    }
+    return n;
+}
+
+/* A live migration h1 -> h2 whose source keeps its definition a while:
+ * libvirt reports it "shut off (migrated)" there.  That is no sample of
+ * the domain, which runs on h2 from h2's next round on. */
+static void
+test_migration_leftover_skipped(void)
+{
+    Fixture f;
+    g_autoptr(GPtrArray) hist = NULL;
+    g_autoptr(DomSample) found = NULL;
+
+    fixture_init(&f);
+    for (int i = 0; i < 3; i++) {
+        round1(&f, 0, raw(UUID_A, "web1", DOM_STATE_RUNNING, 0), NULL);
+        round1(&f, 1, NULL, NULL);
+        util_clock_advance_fake(UTIL_USEC_PER_SEC);
+    }
+    /* h1 sees the move done before h2 is sampled again. */
+    round1(&f, 0, leftover(UUID_A, "web1"), NULL);
+    round1(&f, 1, NULL, NULL);
+    util_clock_advance_fake(UTIL_USEC_PER_SEC);
+    round1(&f, 1, raw(UUID_A, "web1", DOM_STATE_RUNNING, 0), NULL);
+    round1(&f, 0, leftover(UUID_A, "web1"), NULL);
+    util_clock_advance_fake(UTIL_USEC_PER_SEC);
+    round1(&f, 1, raw(UUID_A, "web1", DOM_STATE_RUNNING, 0), NULL);
+    round1(&f, 0, NULL, NULL);
+
+    found = monitor_find_domain(f.m, "web1", NULL);
+    CU_ASSERT_STRING_EQUAL(found->host, "h2");
+    CU_ASSERT_EQUAL(found->state, DOM_STATE_RUNNING);
+    CU_ASSERT_TRUE(has_event(&f, "domain-moved"));
+    hist = tsdb_store_dom_history(f.store, UUID_A, 0, 1000, NULL);
+    CU_ASSERT_EQUAL(count_state(hist, DOM_STATE_SHUTOFF), 0);
+    CU_ASSERT_EQUAL(hist->len, 5); /* 3 on h1, the move's round skipped, 2 */
+    fixture_clear(&f);
+}
+
+/* The same move to a host umbra does not watch: nobody takes the domain
+ * over, so once its last sample is 3 intervals old the source's "shut
+ * off" is recorded, and on every round from then on. */
+static void
+test_migration_to_unwatched_host(void)
+{
+    Fixture f;
+    g_autoptr(GPtrArray) hist = NULL;
+    g_autoptr(DomSample) found = NULL;
+
+    fixture_init(&f);
+    for (int i = 0; i < 3; i++) {
+        round1(&f, 0, raw(UUID_A, "web1", DOM_STATE_RUNNING, 0), NULL);
+        util_clock_advance_fake(UTIL_USEC_PER_SEC);
+    }
+    /* The last running sample is 1 s old at the first of these rounds. */
+    for (int i = 1; i <= 6; i++) {
+        g_autoptr(GPtrArray) h = NULL;
+
+        round1(&f, 0, leftover(UUID_A, "web1"), NULL);
+        h = tsdb_store_dom_history(f.store, UUID_A, 0, 1000, NULL);
+        CU_ASSERT_EQUAL(count_state(h, DOM_STATE_SHUTOFF),
+                        i <= 3 ? 0 : (guint) i - 3);
+        util_clock_advance_fake(UTIL_USEC_PER_SEC);
+    }
+    found = monitor_find_domain(f.m, "web1", NULL);
+    CU_ASSERT_STRING_EQUAL(found->host, "h1");
+    CU_ASSERT_EQUAL(found->state, DOM_STATE_SHUTOFF);
+    hist = tsdb_store_dom_history(f.store, UUID_A, 0, 1000, NULL);
+    CU_ASSERT_EQUAL(hist->len, 3 + 3);
+    fixture_clear(&f);
+}
+
 static void
 test_host_down_hides_domains(void)
 {
@@ -384,6 +473,8 @@ static const CutestCase cases[] = {
     {"unknowns", test_unknowns},
     {"migration-keeps-identity", test_migration_keeps_identity},
     {"migration-source-first", test_migration_source_first},
+    {"migration-leftover-skipped", test_migration_leftover_skipped},
+    {"migration-to-unwatched-host", test_migration_to_unwatched_host},
     {"host-down-hides-domains", test_host_down_hides_domains},
     {"hook-message-mapped", test_hook_message_mapped},
     {"spool-drain", test_spool_drain},
