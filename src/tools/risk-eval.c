@@ -88,6 +88,7 @@
 #include "risk/contention.h"
 #include "risk/failure.h"
 #include "risk/profile.h"
+#include "tools/episodes.h"
 #include "tools/nab.h"
 #include "tools/seriesio.h"
 #include "util/autoptr.h"
@@ -104,9 +105,10 @@
 /* A failure counts as foreseen this long ahead (the target). */
 #define FAILURE_LEAD_TARGET_MIN 30.0
 
-/* The contention replay: 5-minute samples, a 1-hour grid of 12 steps. */
-#define STEP_S 300
-#define GRID_STEPS 12
+/* The contention replay: 5-minute samples, a 1-hour grid of 12 steps
+ * (the episodes' scoring grid, tools/episodes.h). */
+#define STEP_S EPISODES_STEP_S
+#define GRID_STEPS EPISODES_HORIZON
 /* The weight of the cheap update between refits, as in engine/forecaster.c. */
 #define BIAS_WEIGHT 0.3
 #define DAY_SAMPLES 288
@@ -1085,113 +1087,6 @@ quantile(const double *v, size_t n, double q)
     return c[i] + (h - lo) * (c[i + 1] - c[i]);
 }
 
-/* An overload episode: samples [start, end] above capacity. */
-typedef struct {
-    size_t start, end;
-    bool scored; /* starts an hour or more into the evaluation */
-} Episode;
-
-/* How the alerts at one threshold fared. */
-typedef struct {
-    size_t alerts;    /* alerts with an hour of outcome after them, not
-                       * raised during an episode */
-    size_t right;     /* of which an episode began within that hour */
-    size_t late;      /* alerts raised during an episode (not counted) */
-    size_t episodes;  /* scored episodes */
-    size_t predicted; /* of which with an alert raised 5-60 min before */
-    size_t standing;  /* of which with P >= threshold 5 min before (an
-                       * alert raised earlier may still stand) */
-    double recall, precision;
-    double lead_min; /* median lead of the predicted episodes */
-} ContentionScore;
-
-/*
- * Raises the alerts of @p15 over samples [@w0, @end) at @thr (umbrad's
- * rule; for the @naive reference, each crossing from below; at least
- * @holdoff_s after the previous alert) and scores them against @episodes.
- */
-static void
-contention_score(const double *p15, size_t w0, size_t end, GArray *episodes,
-                 double thr, double holdoff_s, bool naive, ContentionScore *ret)
-{
-    g_autoptr(GArray) alerts = g_array_new(FALSE, FALSE, sizeof(size_t));
-    g_autofree double *leads = g_new(double, episodes->len + 1);
-    ContentionScore cs = {0};
-    bool open = false, any = false;
-    size_t last = 0;
-
-    for (size_t t = w0; t < end; t++) {
-        bool up;
-
-        if (naive) {
-            /* A demand share is no probability: its alert closes as soon
-             * as the demand is below f again (umbrad's band would hold it
-             * open down to 0.8 f, 64-80 % of the capacity). */
-            up = util_latch_step(&open, p15[t], thr, thr) == UTIL_LATCH_SET;
-        } else {
-            up = risk_alert_step(&open, p15[t], thr) == UTIL_LATCH_SET;
-        }
-        if (up && (!any || (double) ((t - last) * STEP_S) >= holdoff_s)) {
-            g_array_append_val(alerts, t);
-            any = true;
-            last = t;
-        }
-    }
-    for (guint e = 0; e < episodes->len; e++) {
-        const Episode *ep = &g_array_index(episodes, Episode, e);
-
-        leads[e] = NAN;
-        if (!ep->scored) {
-            continue;
-        }
-        cs.episodes++;
-        /* The earliest alert 1 to 12 samples before the start. */
-        for (guint a = 0; a < alerts->len; a++) {
-            size_t at = g_array_index(alerts, size_t, a);
-
-            if (at + GRID_STEPS >= ep->start && at < ep->start) {
-                cs.predicted++;
-                leads[e] = (double) ((ep->start - at) * STEP_S) / 60.0;
-                break;
-            }
-        }
-    }
-    for (guint a = 0; a < alerts->len; a++) {
-        size_t at = g_array_index(alerts, size_t, a);
-        bool during = false, followed = false;
-
-        if (at + GRID_STEPS >= end) {
-            continue;
-        }
-        for (guint e = 0; e < episodes->len; e++) {
-            const Episode *ep = &g_array_index(episodes, Episode, e);
-
-            /* An alert at an episode's first sample saw it, not foresaw
-             * it: late, like one raised during it. */
-            during |= ep->start <= at && ep->end >= at;
-            followed |= ep->start > at && ep->start <= at + GRID_STEPS;
-        }
-        if (during && !followed) {
-            /* Raised once the overload had begun: neither a prediction
-             * nor a false alarm. */
-            cs.late++;
-            continue;
-        }
-        cs.alerts++;
-        cs.right += followed;
-    }
-    for (guint e = 0; e < episodes->len; e++) {
-        const Episode *ep = &g_array_index(episodes, Episode, e);
-
-        cs.standing +=
-            ep->scored && ep->start > w0 && p15[ep->start - 1] >= thr;
-    }
-    cs.recall = ratio((double) cs.predicted, (double) cs.episodes);
-    cs.precision = ratio((double) cs.right, (double) cs.alerts);
-    cs.lead_min = median(leads, episodes->len);
-    *ret = cs;
-}
-
 /*
  * The naive reference: alert when the demand now reaches @f of the
  * capacity (@share[t] = demand / capacity), for f = 0.80, 0.81 .. 1.00,
@@ -1208,11 +1103,10 @@ naive_sweep_json(const double *share, size_t w0, size_t end, GArray *episodes,
     json_object *sw = json_object_new_array();
 
     for (int q = NAIVE_LO; q <= NAIVE_HI; q++) {
-        ContentionScore w;
+        EpisodesScore w;
         json_object *e = json_object_new_object();
 
-        contention_score(share, w0, end, episodes, q / 100.0, holdoff_s, true,
-                         &w);
+        episodes_score(share, w0, end, episodes, q / 100.0, 1.0, holdoff_s, &w);
         jadd(e, "fraction", jnum(q / 100.0));
         jadd(e, "alerts", json_object_new_int64((int64_t) w.alerts));
         jadd(e, "recall", jnum(w.recall));
@@ -1227,15 +1121,14 @@ static void
 naive_print(const double *share, size_t w0, size_t end, GArray *episodes,
             double holdoff_s)
 {
-    ContentionScore best = {.recall = -1}, top = {.recall = -1};
+    EpisodesScore best = {.recall = -1}, top = {.recall = -1};
     int qbest = -1, qtop = -1;
     char b[4][32];
 
     for (int q = NAIVE_LO; q <= NAIVE_HI; q++) {
-        ContentionScore w;
+        EpisodesScore w;
 
-        contention_score(share, w0, end, episodes, q / 100.0, holdoff_s, true,
-                         &w);
+        episodes_score(share, w0, end, episodes, q / 100.0, 1.0, holdoff_s, &w);
         /* Ties go to the higher f, as bench-risk.sh's jq max_by. */
         if (w.recall >= top.recall) {
             top = w;
@@ -1288,7 +1181,7 @@ run_contention(Options *o)
     double cap, cpu_fc = 0, cpu_risk = 0;
     size_t k, len = G_MAXSIZE, w0, end, history, nfits = 0, fc_failed = 0;
     size_t over = 0, singles = 0;
-    ContentionScore cs;
+    EpisodesScore cs;
     int model;
     int rc = 0;
 
@@ -1378,28 +1271,7 @@ run_contention(Options *o)
         }
     }
     cap = quantile(demand + w0, end - w0, o->capacity_quantile);
-    /* Episodes. */
-    for (size_t t = w0; t < end;) {
-        size_t e = t;
-
-        if (!(demand[t] > cap)) {
-            t++;
-            continue;
-        }
-        while (e + 1 < end && demand[e + 1] > cap) {
-            e++;
-        }
-        over += e - t + 1;
-        if (e > t) {
-            Episode ep = {.start = t, .end = e};
-
-            ep.scored = t >= w0 + GRID_STEPS;
-            g_array_append_val(episodes, ep);
-        } else {
-            singles++;
-        }
-        t = e + 1;
-    }
+    episodes_find(demand, w0, end, cap, episodes, &over, &singles);
     /* The replay. */
     for (size_t j = 0; j < GRID_STEPS; j++) {
         steps_s[j] = (double) (STEP_S * (j + 1));
@@ -1500,8 +1372,8 @@ run_contention(Options *o)
         }
         cpu_risk += seriesio_thread_cpu_seconds() - t0;
     }
-    contention_score(p15, w0, end, episodes, o->threshold, o->holdoff_s, false,
-                     &cs);
+    episodes_score(p15, w0, end, episodes, o->threshold, RISK_ALERT_CLEAR_RATIO,
+                   o->holdoff_s, &cs);
     /* The naive reference: the demand now as a share of the capacity. */
     naive = g_new0(double, end);
     for (size_t t = 0; t < end; t++) {
@@ -1562,11 +1434,11 @@ run_contention(Options *o)
                 json_object *sw = json_object_new_array();
 
                 for (int q = 1; q < 20; q++) {
-                    ContentionScore w;
+                    EpisodesScore w;
                     json_object *e = json_object_new_object();
 
-                    contention_score(p15, w0, end, episodes, q / 20.0,
-                                     o->holdoff_s, false, &w);
+                    episodes_score(p15, w0, end, episodes, q / 20.0,
+                                   RISK_ALERT_CLEAR_RATIO, o->holdoff_s, &w);
                     jadd(e, "threshold", jnum(q / 20.0));
                     jadd(e, "alerts",
                          json_object_new_int64((int64_t) w.alerts));
@@ -1622,10 +1494,10 @@ run_contention(Options *o)
                 printf("%9s %7s %7s %9s %8s %6s\n", "threshold", "alerts",
                        "right", "precision", "recall", "lead");
                 for (int q = 1; q < 20; q++) {
-                    ContentionScore w;
+                    EpisodesScore w;
 
-                    contention_score(p15, w0, end, episodes, q / 20.0,
-                                     o->holdoff_s, false, &w);
+                    episodes_score(p15, w0, end, episodes, q / 20.0,
+                                   RISK_ALERT_CLEAR_RATIO, o->holdoff_s, &w);
                     printf("%9.2f %7zu %7zu %9s %8s %6s\n", q / 20.0, w.alerts,
                            w.right, fmt(b[0], 32, 2, w.precision),
                            fmt(b[1], 32, 2, w.recall),

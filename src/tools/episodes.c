@@ -1,0 +1,150 @@
+/*
+ * tools/episodes.c: overload episodes and the scoring of alerts on them
+ * (episodes.h).
+ */
+#include "tools/episodes.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "util/latch.h"
+
+void
+episodes_find(const double *demand, size_t w0, size_t end, double cap,
+              GArray *episodes, size_t *over, size_t *singles)
+{
+    size_t n_over = 0, n_singles = 0;
+
+    for (size_t t = w0; t < end;) {
+        size_t e = t;
+
+        if (!(demand[t] > cap)) {
+            t++;
+            continue;
+        }
+        while (e + 1 < end && demand[e + 1] > cap) {
+            e++;
+        }
+        n_over += e - t + 1;
+        if (e > t) {
+            Episode ep = {.start = t, .end = e};
+
+            ep.scored = t >= w0 + EPISODES_HORIZON;
+            g_array_append_val(episodes, ep);
+        } else {
+            n_singles++;
+        }
+        t = e + 1;
+    }
+    if (over) {
+        *over = n_over;
+    }
+    if (singles) {
+        *singles = n_singles;
+    }
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Returns: the median of the finite values of @v, NaN if none. */
+static double
+median_finite(const double *v, size_t n)
+{
+    g_autofree double *c = g_new(double, n ? n : 1);
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (isfinite(v[i])) {
+            c[k++] = v[i];
+        }
+    }
+    if (k == 0) {
+        return NAN;
+    }
+    qsort(c, k, sizeof(double), cmp_double);
+    return k % 2 ? c[k / 2] : 0.5 * (c[k / 2 - 1] + c[k / 2]);
+}
+
+void
+episodes_score(const double *level, size_t w0, size_t end, GArray *episodes,
+               double thr, double clear_ratio, double holdoff_s,
+               EpisodesScore *ret)
+{
+    g_autoptr(GArray) alerts = g_array_new(FALSE, FALSE, sizeof(size_t));
+    g_autofree double *leads = g_new(double, episodes->len + 1);
+    EpisodesScore cs = {0};
+    bool open = false, any = false;
+    size_t last = 0;
+
+    for (size_t t = w0; t < end; t++) {
+        bool up = util_latch_step(&open, level[t], thr, clear_ratio * thr) ==
+                  UTIL_LATCH_SET;
+
+        if (up &&
+            (!any || (double) ((t - last) * EPISODES_STEP_S) >= holdoff_s)) {
+            g_array_append_val(alerts, t);
+            any = true;
+            last = t;
+        }
+    }
+    for (guint e = 0; e < episodes->len; e++) {
+        const Episode *ep = &g_array_index(episodes, Episode, e);
+
+        leads[e] = NAN;
+        if (!ep->scored) {
+            continue;
+        }
+        cs.episodes++;
+        /* The earliest alert 1 to EPISODES_HORIZON samples before. */
+        for (guint a = 0; a < alerts->len; a++) {
+            size_t at = g_array_index(alerts, size_t, a);
+
+            if (at + EPISODES_HORIZON >= ep->start && at < ep->start) {
+                cs.predicted++;
+                leads[e] = (double) ((ep->start - at) * EPISODES_STEP_S) / 60.0;
+                break;
+            }
+        }
+    }
+    for (guint a = 0; a < alerts->len; a++) {
+        size_t at = g_array_index(alerts, size_t, a);
+        bool during = false, followed = false;
+
+        if (at + EPISODES_HORIZON >= end) {
+            continue;
+        }
+        for (guint e = 0; e < episodes->len; e++) {
+            const Episode *ep = &g_array_index(episodes, Episode, e);
+
+            /* An alert at an episode's first sample saw it, not foresaw
+             * it: late, like one raised during it. */
+            during |= ep->start <= at && ep->end >= at;
+            followed |= ep->start > at && ep->start <= at + EPISODES_HORIZON;
+        }
+        if (during && !followed) {
+            /* Raised once the overload had begun: neither a prediction
+             * nor a false alarm. */
+            cs.late++;
+            continue;
+        }
+        cs.alerts++;
+        cs.right += followed;
+    }
+    for (guint e = 0; e < episodes->len; e++) {
+        const Episode *ep = &g_array_index(episodes, Episode, e);
+
+        cs.standing +=
+            ep->scored && ep->start > w0 && level[ep->start - 1] >= thr;
+    }
+    cs.recall =
+        cs.episodes ? (double) cs.predicted / (double) cs.episodes : NAN;
+    cs.precision = cs.alerts ? (double) cs.right / (double) cs.alerts : NAN;
+    cs.lead_min = median_finite(leads, episodes->len);
+    *ret = cs;
+}
