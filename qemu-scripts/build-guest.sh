@@ -147,6 +147,7 @@ main() {
     ln -s ../../bin/umbra-work "$f/www/cgi-bin/work"
     ln -s ../../bin/umbra-work "$f/www/cgi-bin/counter"
     ln -s ../../bin/umbra-work "$f/www/cgi-bin/disk"
+    ln -s ../../bin/umbra-work "$f/www/cgi-bin/efivar"
     echo "umbra lab guest: try /cgi-bin/work?cpu_ms=20&mem_kb=2048 and /cgi-bin/counter" \
         >"$f/www/index.html"
     install -m 0644 "$guestdir/inittab" "$f/etc/inittab"

@@ -4,7 +4,8 @@
 # rc.S - system start of the umbra lab guest (busybox init "sysinit").
 #
 # Mounts the API filesystems, loads the virtio modules in dependency
-# order, and configures eth0 from the kernel command line:
+# order (and, on a UEFI boot, mounts the EFI variables), and configures
+# eth0 from the kernel command line:
 #   umbra.name=NAME umbra.ip=10.77.100.10/24 umbra.gw=10.77.100.1
 # Prints "umbra-guest: ready ..." on the console when done, which the lab
 # uses to time the boot.
@@ -19,8 +20,15 @@ mount -t tmpfs tmpfs /tmp
 
 while read -r mod; do
     case "$mod" in ''|'#'*) continue ;; esac
+    if [ "$mod" = efivarfs ] && [ ! -d /sys/firmware/efi ]; then
+        continue
+    fi
     insmod "/lib/modules/$mod.ko" || echo "umbra-guest: insmod $mod failed"
 done < /etc/modules
+if [ -d /sys/firmware/efi/efivars ]; then
+    mount -t efivarfs efivarfs /sys/firmware/efi/efivars ||
+        echo "umbra-guest: cannot mount efivarfs"
+fi
 
 name=umbra-guest
 ip=

@@ -29,6 +29,11 @@
  *                 from inside guests with it.  `op=bulk&mib=N&seed=S`
  *                 writes N MiB of such data after the marked region
  *                 (benchmarks: a disk with real data on it).
+ *   efivar        CGI (/cgi-bin/efivar), UEFI guests: `op=set&val=N` stores
+ *                 N in the non-volatile EFI variable EFIVAR_NAME (as a
+ *                 boot entry set from inside the guest would be); `op=get`
+ *                 prints it ("val=N", 404 when unset, 503 without
+ *                 efivarfs).  Tests check that a move keeps the store.
  *   disk-writer DEV [KIB_PER_SEC]
  *                 Writes KIB_PER_SEC (default 8) KiB per second to DEV with
  *                 O_DIRECT at rotating offsets and reads one block back,
@@ -46,6 +51,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +67,10 @@
 #define DISK_DEV "/dev/vda"
 #define DISK_MARK_OFF (48LL << 20) /* the marked region: 48 MiB ... */
 #define DISK_MARK_LEN (8 << 20)    /* ... 8 MiB long */
+/* Our own vendor GUID; attributes NV | BS | RT. */
+#define EFIVAR_DIR "/sys/firmware/efi/efivars"
+#define EFIVAR_NAME "UmbraLabTest-6d1f0c42-8b7e-4a3d-9c51-0e2a7b94f3c8"
+#define EFIVAR_ATTRS 0x7u
 
 static int64_t
 cpu_time_ns(void)
@@ -316,6 +327,78 @@ cmd_disk(void)
 }
 
 static int
+cmd_efivar(void)
+{
+    const char *query = getenv("QUERY_STRING");
+    const char *op = query ? strstr(query, "op=") : NULL;
+    const char *path = EFIVAR_DIR "/" EFIVAR_NAME;
+    unsigned char buf[64];
+    char body[96];
+    long val = 0;
+    ssize_t n;
+    int fd;
+
+    if (access(EFIVAR_DIR, F_OK) != 0) {
+        http_reply(503, "Service Unavailable", "no efivarfs (not UEFI)\n");
+        return 0;
+    }
+    if (op && strncmp(op + 3, "set", 3) == 0) {
+        uint32_t attrs = EFIVAR_ATTRS;
+        int len;
+
+        if (query_int(query, "val", -1, 1000000000, &val) < 0 || val < 0) {
+            http_reply(400, "Bad Request", "bad query: want op=set&val=N\n");
+            return 0;
+        }
+        /* efivarfs makes an existing variable immutable (chattr -i). */
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            int flags = 0;
+
+            if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
+                (flags & FS_IMMUTABLE_FL)) {
+                flags &= ~FS_IMMUTABLE_FL;
+                ioctl(fd, FS_IOC_SETFLAGS, &flags);
+            }
+            close(fd);
+        }
+        /* efivarfs takes the attributes, then the data, in one write. */
+        memcpy(buf, &attrs, 4);
+        len = snprintf((char *) buf + 4, sizeof(buf) - 4, "%ld", val);
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, buf, 4 + (size_t) len) != 4 + len) {
+            snprintf(body, sizeof(body), "write failed: %s\n", strerror(errno));
+            http_reply(503, "Service Unavailable", body);
+            return 0;
+        }
+        close(fd);
+        snprintf(body, sizeof(body), "set val=%ld\n", val);
+        http_reply(200, "OK", body);
+        return 0;
+    }
+    if (!op || strncmp(op + 3, "get", 3) != 0) {
+        http_reply(400, "Bad Request",
+                   "bad query: want op=set&val=N or op=get\n");
+        return 0;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        http_reply(404, "Not Found", "unset\n");
+        return 0;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 4) {
+        http_reply(503, "Service Unavailable", "read failed\n");
+        return 0;
+    }
+    buf[n] = '\0';
+    snprintf(body, sizeof(body), "val=%s\n", (char *) buf + 4);
+    http_reply(200, "OK", body);
+    return 0;
+}
+
+static int
 cmd_counter_loop(const char *path)
 {
     char tmp[PATH_MAX];
@@ -391,6 +474,9 @@ main(int argc, char **argv)
     }
     if (strcmp(name, "disk") == 0) {
         return cmd_disk();
+    }
+    if (strcmp(name, "efivar") == 0) {
+        return cmd_efivar();
     }
     if (argc >= 2 && strcmp(argv[1], "work") == 0) {
         return cmd_work();

@@ -271,9 +271,6 @@ rewrite_interfaces(xmlDoc *doc, bool link_down)
     }
 }
 
-/* Moves file-backed chardevs (serial logs) to files of the shadow's own:
- * the primary's name in the file name becomes the shadow's, or
- * ".shadow" is appended. */
 /* The shadow's own name for a file of its primary's: the primary's name
  * in the file name becomes the shadow's, or ".shadow" is appended. */
 static char *
@@ -310,6 +307,8 @@ rewrite_nvram(xmlDoc *doc, const char *primary, const char *shadow)
     xmlFree(path);
 }
 
+/* Moves file-backed chardevs (serial logs) to files of the shadow's own
+ * (own_path()). */
 static void
 rewrite_chardevs(xmlDoc *doc, const char *primary, const char *shadow)
 {

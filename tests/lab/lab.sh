@@ -797,9 +797,10 @@ cmd_guest_host() {
 }
 
 cmd_guest_define() {
-    local name=${1:-} host=${2:-} start=0 wait=0 ip="" mem=128 vcpus=1 f disk="" size="" xml h
+    local name=${1:-} host=${2:-} start=0 wait=0 ip="" mem="" vcpus=1 f disk="" size="" xml h
+    local fw=""
     if [ -z "$name" ] || [ -z "$host" ]; then
-        die "usage: lab.sh guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--vcpus N] [--disk PATH] [--disk-size SIZE]"
+        die "usage: lab.sh guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--vcpus N] [--disk PATH] [--disk-size SIZE] [--uefi]"
     fi
     shift 2
     while [ $# -gt 0 ]; do
@@ -811,6 +812,7 @@ cmd_guest_define() {
         --disk) disk=$2 && shift ;;
         --vcpus) vcpus=$2 && shift ;;
         --disk-size) size=$2 && shift ;;
+        --uefi) fw=" firmware='efi'" ;;
         *) die "guest-define: unknown option $1" ;;
         esac
         shift
@@ -818,6 +820,11 @@ cmd_guest_define() {
     case "$name" in
     '' | *[!A-Za-z0-9_.-]*) die "bad guest name '$name'" ;;
     esac
+    if [ -z "$mem" ]; then
+        # OVMF with the kernel and initramfs needs more than 128 MiB.
+        mem=128
+        [ -z "$fw" ] || mem=256
+    fi
     h=$(host_name "$host")
     f=$(guest_file "$name")
     [ ! -e "$f" ] || die "guest $name exists (lab.sh guest-undefine $name)"
@@ -837,7 +844,7 @@ cmd_guest_define() {
     sed -e "s|@NAME@|$name|g" -e "s|@IP@|$ip|g" -e "s|@GW@|$GST_PREFIX.1|g" \
         -e "s|@MAC@|$(guest_mac "$ip")|g" -e "s|@DISK@|$disk|g" \
         -e "s|@IMAGES@|$LAB_IMAGES|g" -e "s|@MEM_MIB@|$mem|g" -e "s|@VCPUS@|$vcpus|g" \
-        -e "s|@CONSOLE_LOG@|$LAB_LOGS/console/$name.log|g" \
+        -e "s|@CONSOLE_LOG@|$LAB_LOGS/console/$name.log|g" -e "s|@FIRMWARE@|$fw|g" \
         "$repo/qemu-scripts/guest.xml.in" >"$xml"
     virsh -q -c "$(host_uri "$h")" define "$xml" >/dev/null
     log "defined $name on $h ($ip)"
@@ -878,7 +885,7 @@ cmd_guest_undefine() {
         for d in "$name" "$name~shadow"; do
             if virsh -q -c "$uri" domstate "$d" >/dev/null 2>&1; then
                 virsh -q -c "$uri" destroy "$d" >/dev/null 2>&1 || true
-                virsh -q -c "$uri" undefine "$d" >/dev/null 2>&1 || true
+                virsh -q -c "$uri" undefine --nvram "$d" >/dev/null 2>&1 || true
                 log "removed $d from $h"
             fi
         done
@@ -887,6 +894,10 @@ cmd_guest_undefine() {
                 'index($1, p) == 1 || index($1, q) == 1 { print $1 }'); do
             virsh -q -c "$uri" vol-delete "$v" --pool umbra >/dev/null 2>&1 || true
         done
+        # A UEFI guest's variable store stays on a host it migrated away
+        # from (libvirt undefines the source but keeps the file).
+        in_host "$h" rm -f "/var/lib/libvirt/qemu/nvram/${name}_VARS.fd" \
+            "/var/lib/libvirt/qemu/nvram/${name}~shadow_VARS.fd" 2>/dev/null || true
     done
     f=$(guest_file "$name")
     rm -f "$f" "$LAB_STATE/guests/$name.xml" "$LAB_DISKS/$name.qcow2" \
@@ -950,9 +961,10 @@ usage: lab.sh COMMAND [ARGS]
   virsh HOST ARGS...         virsh -c qemu+tcp://ADDR/system ARGS
   start-libvirtd HOST | stop-libvirtd HOST | restart-libvirtd HOST
   guest-define NAME HOST [--start] [--wait] [--ip IP] [--mem MIB] [--vcpus N]
-                             [--disk PATH] [--disk-size SIZE]
+                             [--disk PATH] [--disk-size SIZE] [--uefi]
                              (--disk: an existing qcow2 on HOST, kept on undefine;
-                             --disk-size: a disk larger than the image's 64M)
+                             --disk-size: a disk larger than the image's 64M;
+                             --uefi: OVMF firmware, 256 MiB unless --mem)
   guest-wait NAME [TIMEOUT_S] wait until the guest answers HTTP
   guest-undefine NAME        destroy, undefine, delete its disk
   guest-list                 guests with IP, MAC, current host
