@@ -5,9 +5,9 @@
 #include "tools/episodes.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 #include "util/latch.h"
+#include "util/order.h"
 
 void
 episodes_find(const double *demand, size_t w0, size_t end, double cap,
@@ -42,33 +42,6 @@ episodes_find(const double *demand, size_t w0, size_t end, double cap,
     if (singles) {
         *singles = n_singles;
     }
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-
-    return x < y ? -1 : x > y;
-}
-
-/* Returns: the median of the finite values of @v, NaN if none. */
-static double
-median_finite(const double *v, size_t n)
-{
-    g_autofree double *c = g_new(double, n ? n : 1);
-    size_t k = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (isfinite(v[i])) {
-            c[k++] = v[i];
-        }
-    }
-    if (k == 0) {
-        return NAN;
-    }
-    qsort(c, k, sizeof(double), cmp_double);
-    return k % 2 ? c[k / 2] : 0.5 * (c[k / 2 - 1] + c[k / 2]);
 }
 
 void
@@ -145,6 +118,6 @@ episodes_score(const double *level, size_t w0, size_t end, GArray *episodes,
     cs.recall =
         cs.episodes ? (double) cs.predicted / (double) cs.episodes : NAN;
     cs.precision = cs.alerts ? (double) cs.right / (double) cs.alerts : NAN;
-    cs.lead_min = median_finite(leads, episodes->len);
+    cs.lead_min = util_median_finite(leads, episodes->len);
     *ret = cs;
 }

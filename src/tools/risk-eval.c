@@ -93,6 +93,7 @@
 #include "tools/seriesio.h"
 #include "util/autoptr.h"
 #include "util/latch.h"
+#include "util/order.h"
 
 /* The product's default alert threshold: model/config.c sets
  * risk_threshold = 0.5, the initial value of the adaptive threshold. */
@@ -171,25 +172,6 @@ cmp_double(const void *a, const void *b)
     double x = *(const double *) a, y = *(const double *) b;
 
     return x < y ? -1 : x > y;
-}
-
-/* Returns: the median of the finite values of @v, NaN if none. */
-static double
-median(const double *v, size_t n)
-{
-    g_autofree double *c = g_new(double, n ? n : 1);
-    size_t k = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (isfinite(v[i])) {
-            c[k++] = v[i];
-        }
-    }
-    if (k == 0) {
-        return NAN;
-    }
-    qsort(c, k, sizeof(double), cmp_double);
-    return k % 2 ? c[k / 2] : 0.5 * (c[k / 2 - 1] + c[k / 2]);
 }
 
 /* Returns: @a / @b, NaN when @b is 0. */
@@ -333,7 +315,7 @@ median_step(const int64_t *t, size_t n)
             d[k++] = (double) (t[i] - t[i - 1]);
         }
     }
-    m = median(d, k);
+    m = util_median_finite(d, k);
     return isfinite(m) && m > 0 ? m : 1.0;
 }
 
@@ -727,7 +709,8 @@ summarise(const Totals *t)
         .nab = nab_normalised(&p, t->raw, t->windows),
         .htm = nab_normalised(&p, t->htm, t->windows),
         .artime = nab_normalised(&p, t->artime, t->windows),
-        .lead = median((const double *) (void *) t->leads->data, t->leads->len),
+        .lead = util_median_finite((const double *) (void *) t->leads->data,
+                                   t->leads->len),
         .precision = ratio((double) t->in_window, (double) t->alerts),
         .recall = ratio((double) t->detected, (double) t->windows),
         .fa_day = ratio((double) (t->alerts - t->in_window), t->days),
@@ -791,16 +774,17 @@ nab_print_text(const Options *o, GPtrArray *files, const FileResult *res,
         const NabFile *f = files->pdata[i];
         const FileResult *r = &res[i];
 
-        printf("%-58s %6zu %3zu %3zu %6zu %4zu %3zu %7.3f %7s %7s %8s %5s "
-               "%5s %6s\n",
-               f->rel, f->s->n, r->nab.windows, r->nab.detected, r->alerts,
-               r->nab.tp, r->nab.fp, r->nab.score, fmt(b[0], 32, 3, f->htm),
-               fmt(b[1], 32, 3, f->artime),
-               fmt(b[2], 32, 0, median(r->lead_min, f->l->nwindows)),
-               fmt(b[3], 32, 2, ratio((double) r->nab.tp, (double) r->alerts)),
-               fmt(b[4], 32, 2,
-                   ratio((double) r->nab.detected, (double) r->nab.windows)),
-               fmt(b[5], 32, 2, ratio((double) r->nab.fp, r->days)));
+        printf(
+            "%-58s %6zu %3zu %3zu %6zu %4zu %3zu %7.3f %7s %7s %8s %5s "
+            "%5s %6s\n",
+            f->rel, f->s->n, r->nab.windows, r->nab.detected, r->alerts,
+            r->nab.tp, r->nab.fp, r->nab.score, fmt(b[0], 32, 3, f->htm),
+            fmt(b[1], 32, 3, f->artime),
+            fmt(b[2], 32, 0, util_median_finite(r->lead_min, f->l->nwindows)),
+            fmt(b[3], 32, 2, ratio((double) r->nab.tp, (double) r->alerts)),
+            fmt(b[4], 32, 2,
+                ratio((double) r->nab.detected, (double) r->nab.windows)),
+            fmt(b[5], 32, 2, ratio((double) r->nab.fp, r->days)));
     }
     printf("total: NAB score %s (Numenta HTM %s, ARTime %s on these files), "
            "raw %.3f over %zu windows; median lead %s min, precision %s, "

@@ -4,6 +4,7 @@
 #include "util/order.h"
 
 #include <glib.h>
+#include <math.h>
 
 double
 util_select_kth(double *v, size_t n, size_t k)
@@ -65,4 +66,18 @@ util_median_inplace(double *v, size_t n)
         }
         return 0.5 * (lo + hi);
     }
+}
+
+double
+util_median_finite(const double *v, size_t n)
+{
+    g_autofree double *c = g_new(double, n ? n : 1);
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (isfinite(v[i])) {
+            c[k++] = v[i];
+        }
+    }
+    return k ? util_median_inplace(c, k) : NAN;
 }

@@ -19,3 +19,7 @@ double util_select_kth(double *v, size_t n, size_t k);
 
 /* Returns: the median of @n values, reordering @v; 0 when @n is 0. */
 double util_median_inplace(double *v, size_t n);
+
+/* Returns: the median of the finite values among @v's @n (NaN marks a
+ * missing one), NaN when there are none; @v is left as it was. */
+double util_median_finite(const double *v, size_t n);
