@@ -33,7 +33,8 @@
  *                 N in the non-volatile EFI variable EFIVAR_NAME (as a
  *                 boot entry set from inside the guest would be); `op=get`
  *                 prints it ("val=N", 404 when unset, 503 without
- *                 efivarfs).  Tests check that a move keeps the store.
+ *                 efivarfs, 500 when the store refuses).  Tests check
+ *                 that a move keeps the store.
  *   disk-writer DEV [KIB_PER_SEC]
  *                 Writes KIB_PER_SEC (default 8) KiB per second to DEV with
  *                 O_DIRECT at rotating offsets and reads one block back,
@@ -52,8 +53,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -338,9 +341,14 @@ cmd_efivar(void)
     ssize_t n;
     int fd;
 
-    if (access(EFIVAR_DIR, F_OK) != 0) {
-        http_reply(503, "Service Unavailable", "no efivarfs (not UEFI)\n");
-        return 0;
+    {
+        struct statfs fs;
+
+        if (statfs(EFIVAR_DIR, &fs) != 0 || fs.f_type != EFIVARFS_MAGIC) {
+            http_reply(503, "Service Unavailable",
+                       "no efivarfs (not a UEFI boot?)\n");
+            return 0;
+        }
     }
     if (op && strncmp(op + 3, "set", 3) == 0) {
         uint32_t attrs = EFIVAR_ATTRS;
@@ -366,9 +374,14 @@ cmd_efivar(void)
         memcpy(buf, &attrs, 4);
         len = snprintf((char *) buf + 4, sizeof(buf) - 4, "%ld", val);
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        errno = 0;
         if (fd < 0 || write(fd, buf, 4 + (size_t) len) != 4 + len) {
-            snprintf(body, sizeof(body), "write failed: %s\n", strerror(errno));
-            http_reply(503, "Service Unavailable", body);
+            snprintf(body, sizeof(body), "write failed: %s\n",
+                     errno ? strerror(errno) : "short write");
+            http_reply(500, "Internal Server Error", body);
+            if (fd >= 0) {
+                close(fd);
+            }
             return 0;
         }
         close(fd);
@@ -389,7 +402,7 @@ cmd_efivar(void)
     n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n < 4) {
-        http_reply(503, "Service Unavailable", "read failed\n");
+        http_reply(500, "Internal Server Error", "read failed\n");
         return 0;
     }
     buf[n] = '\0';

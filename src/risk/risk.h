@@ -59,6 +59,6 @@ int risk_horizon_from_string(const char *str);
  */
 #define RISK_ALERT_CLEAR_RATIO 0.8
 
-/* Updates *@open with @p (NaN changes nothing).  Returns: UTIL_LATCH_SET
- * when an alert opens, UTIL_LATCH_RESET when it closes. */
+/* Updates *@open with @p (NaN or an infinity changes nothing).  Returns:
+ * UTIL_LATCH_SET when an alert opens, UTIL_LATCH_RESET when it closes. */
 UtilLatchChange risk_alert_step(bool *open, double p, double threshold);

@@ -1079,6 +1079,10 @@ quantile(const double *v, size_t n, double q)
  */
 #define NAIVE_LO 80
 #define NAIVE_HI 100
+/* A demand share is no probability: the naive alert closes as soon as the
+ * demand is below f again (umbrad's band would hold it open down to 0.8 f,
+ * 64-80 % of the capacity). */
+#define NAIVE_CLEAR_RATIO 1.0
 
 static json_object *
 naive_sweep_json(const double *share, size_t w0, size_t end, GArray *episodes,
@@ -1090,7 +1094,8 @@ naive_sweep_json(const double *share, size_t w0, size_t end, GArray *episodes,
         EpisodesScore w;
         json_object *e = json_object_new_object();
 
-        episodes_score(share, w0, end, episodes, q / 100.0, 1.0, holdoff_s, &w);
+        episodes_score(share, w0, end, episodes, q / 100.0, NAIVE_CLEAR_RATIO,
+                       holdoff_s, &w);
         jadd(e, "fraction", jnum(q / 100.0));
         jadd(e, "alerts", json_object_new_int64((int64_t) w.alerts));
         jadd(e, "recall", jnum(w.recall));
@@ -1112,7 +1117,8 @@ naive_print(const double *share, size_t w0, size_t end, GArray *episodes,
     for (int q = NAIVE_LO; q <= NAIVE_HI; q++) {
         EpisodesScore w;
 
-        episodes_score(share, w0, end, episodes, q / 100.0, 1.0, holdoff_s, &w);
+        episodes_score(share, w0, end, episodes, q / 100.0, NAIVE_CLEAR_RATIO,
+                       holdoff_s, &w);
         /* Ties go to the higher f, as bench-risk.sh's jq max_by. */
         if (w.recall >= top.recall) {
             top = w;
@@ -1255,6 +1261,13 @@ run_contention(Options *o)
         }
     }
     cap = quantile(demand + w0, end - w0, o->capacity_quantile);
+    if (!(cap > 0) || !isfinite(cap)) {
+        fprintf(stderr,
+                "umbra-risk-eval: %s: the %.2f quantile of the summed demand "
+                "is %g: no capacity to overload\n",
+                o->dir, o->capacity_quantile, cap);
+        return 2;
+    }
     episodes_find(demand, w0, end, cap, episodes, &over, &singles);
     /* The replay. */
     for (size_t j = 0; j < GRID_STEPS; j++) {

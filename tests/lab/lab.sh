@@ -126,7 +126,6 @@ holder_pid() {
     fi
 }
 
-# Runs a command inside host $1's namespaces.
 # Runs a command inside host $1's namespaces (network, mount, UTS, cgroup)
 # and cgroups: it first moves itself into the root of each cgroup hierarchy
 # mounted in the host, so daemons started this way see the same cgroup
@@ -896,8 +895,10 @@ cmd_guest_undefine() {
         done
         # A UEFI guest's variable store stays on a host it migrated away
         # from (libvirt undefines the source but keeps the file).
-        in_host "$h" rm -f "/var/lib/libvirt/qemu/nvram/${name}_VARS.fd" \
-            "/var/lib/libvirt/qemu/nvram/${name}~shadow_VARS.fd" 2>/dev/null || true
+        if [ -n "$(holder_pid "$h")" ]; then
+            in_host "$h" rm -f "/var/lib/libvirt/qemu/nvram/${name}_VARS.fd" \
+                "/var/lib/libvirt/qemu/nvram/${name}~shadow_VARS.fd" || true
+        fi
     done
     f=$(guest_file "$name")
     rm -f "$f" "$LAB_STATE/guests/$name.xml" "$LAB_DISKS/$name.qcow2" \

@@ -58,6 +58,28 @@ test_find(void)
     }
 }
 
+/* Scored from exactly a horizon after the first evaluated sample on. */
+static void
+test_find_scored_edge(void)
+{
+    double d[N];
+    g_autoptr(GArray) eps = g_array_new(FALSE, FALSE, sizeof(Episode));
+
+    for (size_t t = 0; t < N; t++) {
+        d[t] = 0.5;
+    }
+    d[13] = d[14] = 1.1; /* w0 + 11: not scored */
+    d[26] = d[27] = 1.1; /* w0 + 12: scored */
+    episodes_find(d, 2, N, 1.0, eps, NULL, NULL);
+    CU_ASSERT_EQUAL_FATAL(eps->len, 2);
+    CU_ASSERT_FALSE(g_array_index(eps, Episode, 0).scored);
+    d[13] = d[14] = 0.5;
+    g_array_set_size(eps, 0);
+    episodes_find(d, 14, N, 1.0, eps, NULL, NULL);
+    CU_ASSERT_EQUAL_FATAL(eps->len, 1);
+    CU_ASSERT_TRUE(g_array_index(eps, Episode, 0).scored);
+}
+
 /*
  * Alerts (level 0.9 for one sample, threshold 0.5):
  *   at 27, 3 samples before the episode at 30: right, predicts it (15 min);
@@ -98,6 +120,57 @@ test_score(void)
     CU_ASSERT_DOUBLE_EQUAL(s.lead_min, (15.0 + 5.0) / 2, 1e-12);
 }
 
+/* One alert at a time, at the edges of the rules. */
+static void
+test_score_edges(void)
+{
+    double d[N];
+    g_autoptr(GArray) eps = NULL;
+    EpisodesScore s;
+
+    demand_fill(d);
+    eps = episodes_of(d, NULL, NULL);
+    {
+        /* At the episode's first sample: late, no prediction. */
+        double p[N] = {[50] = 0.9};
+
+        episodes_score(p, 0, N, eps, 0.5, 0.8, 0, &s);
+        CU_ASSERT_EQUAL(s.predicted, 0);
+        CU_ASSERT_EQUAL(s.late, 1);
+        CU_ASSERT_EQUAL(s.alerts, 0);
+    }
+    {
+        /* Exactly 12 samples (60 min) before the episode at 70: right. */
+        double p[N] = {[58] = 0.9};
+
+        episodes_score(p, 0, N, eps, 0.5, 0.8, 0, &s);
+        CU_ASSERT_EQUAL(s.predicted, 1);
+        CU_ASSERT_EQUAL(s.alerts, 1);
+        CU_ASSERT_EQUAL(s.right, 1);
+        CU_ASSERT_DOUBLE_EQUAL(s.lead_min, 60.0, 1e-12);
+    }
+    {
+        /* 67 has its hour of outcome (67 + 12 < 80), 68 not: it still
+         * predicts the episode at 70 but is no alert to count. */
+        double p[N] = {[67] = 0.9};
+        double q[N] = {[68] = 0.9};
+
+        episodes_score(p, 0, N, eps, 0.5, 0.8, 0, &s);
+        CU_ASSERT_EQUAL(s.alerts, 1);
+        CU_ASSERT_EQUAL(s.right, 1);
+        episodes_score(q, 0, N, eps, 0.5, 0.8, 0, &s);
+        CU_ASSERT_EQUAL(s.alerts, 0);
+        CU_ASSERT_EQUAL(s.predicted, 1);
+    }
+    {
+        /* Standing: the level at the threshold the sample before. */
+        double p[N] = {[29] = 0.5};
+
+        episodes_score(p, 0, N, eps, 0.5, 0.8, 0, &s);
+        CU_ASSERT_EQUAL(s.standing, 1);
+    }
+}
+
 /* Hysteresis: a level wavering between 0.8 x the threshold and the
  * threshold raises one alert under umbrad's rule, one per rise with the
  * naive reference's (clear ratio 1); a hold-off drops the close ones. */
@@ -126,10 +199,20 @@ test_rules(void)
     /* 20 min hold-off: alerts at 20, 24 and 28. */
     episodes_score(p, 0, N, eps, 0.5, 1.0, 4 * EPISODES_STEP_S, &s);
     CU_ASSERT_EQUAL(s.alerts, 3);
-    /* NaN leaves an alert as it is, and is never one. */
-    p[29] = NAN;
-    episodes_score(p, 0, N, eps, 0.5, 0.8, 0, &s);
+    /* NaN leaves an alert as it is (far from episodes: false alarms). */
+    for (size_t t = 20; t < 30; t++) {
+        p[t] = 0;
+    }
+    p[15] = 0.6;
+    p[16] = NAN;
+    p[17] = 0.6;
+    episodes_score(p, 0, N, eps, 0.5, 1.0, 0, &s);
     CU_ASSERT_EQUAL(s.alerts, 1);
+    CU_ASSERT_EQUAL(s.right, 0);
+    /* ... and opens none. */
+    p[15] = p[17] = 0;
+    episodes_score(p, 0, N, eps, 0.5, 1.0, 0, &s);
+    CU_ASSERT_EQUAL(s.alerts, 0);
 }
 
 /* Nothing to divide by: NaN, not 0 or a crash. */
@@ -154,10 +237,9 @@ test_empty(void)
 }
 
 static const CutestCase cases[] = {
-    {"find", test_find},
-    {"score", test_score},
-    {"rules", test_rules},
-    {"empty", test_empty},
+    {"find", test_find},   {"find scored edge", test_find_scored_edge},
+    {"score", test_score}, {"score edges", test_score_edges},
+    {"rules", test_rules}, {"empty", test_empty},
 };
 
 CUTEST_MAIN("episodes", cases)

@@ -292,8 +292,8 @@ test_migration_leftover_skipped(void)
 }
 
 /* The same move to a host umbra does not watch: nobody takes the domain
- * over, so once its last sample is 3 intervals old the source's "shut
- * off" is recorded, and on every round from then on. */
+ * over, so once its last sample is more than 3 intervals old the
+ * source's "shut off" is recorded, and on every round from then on. */
 static void
 test_migration_to_unwatched_host(void)
 {
