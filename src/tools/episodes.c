@@ -9,6 +9,22 @@
 #include "util/latch.h"
 #include "util/order.h"
 
+bool
+episodes_alert_step(EpisodesAlerts *a, double level, double t_s, double thr,
+                    double clear_ratio, double holdoff_s)
+{
+    if (util_latch_step(&a->open, level, thr, clear_ratio * thr) !=
+        UTIL_LATCH_SET) {
+        return false;
+    }
+    if (a->any && holdoff_s > 0 && t_s - a->last_s < holdoff_s) {
+        return false;
+    }
+    a->any = true;
+    a->last_s = t_s;
+    return true;
+}
+
 void
 episodes_find(const double *demand, size_t w0, size_t end, double cap,
               GArray *episodes, size_t *over, size_t *singles)
@@ -52,18 +68,12 @@ episodes_score(const double *level, size_t w0, size_t end, GArray *episodes,
     g_autoptr(GArray) alerts = g_array_new(FALSE, FALSE, sizeof(size_t));
     g_autofree double *leads = g_new(double, episodes->len + 1);
     EpisodesScore cs = {0};
-    bool open = false, any = false;
-    size_t last = 0;
+    EpisodesAlerts rule = {0};
 
     for (size_t t = w0; t < end; t++) {
-        bool up = util_latch_step(&open, level[t], thr, clear_ratio * thr) ==
-                  UTIL_LATCH_SET;
-
-        if (up &&
-            (!any || (double) ((t - last) * EPISODES_STEP_S) >= holdoff_s)) {
+        if (episodes_alert_step(&rule, level[t], (double) (t * EPISODES_STEP_S),
+                                thr, clear_ratio, holdoff_s)) {
             g_array_append_val(alerts, t);
-            any = true;
-            last = t;
         }
     }
     for (guint e = 0; e < episodes->len; e++) {

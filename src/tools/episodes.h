@@ -1,6 +1,8 @@
 /*
- * tools/episodes.h: overload episodes of a simulated host and how alerts
- * on them fared, for umbra-risk-eval --contention (tools/risk-eval.c).
+ * tools/episodes.h: umbrad's alert rule replayed over a series (for the
+ * NAB files and the contention replay of umbra-risk-eval), and overload
+ * episodes of a simulated host and how alerts on them fared (--contention,
+ * tools/risk-eval.c).
  *
  * The replay runs on a grid of EPISODES_STEP_S seconds.  An episode is a
  * run of two or more samples whose demand is above the capacity (a single
@@ -19,6 +21,31 @@
 
 #define EPISODES_STEP_S 300
 #define EPISODES_HORIZON 12
+
+/* The alerts replayed so far (zero-initialise). */
+typedef struct {
+    bool open;     /* the latch (util/latch.h) is set */
+    bool any;      /* an alert was raised */
+    double last_s; /* when the last one was */
+} EpisodesAlerts;
+
+/*
+ * episodes_alert_step:
+ * @a: the replay's state
+ * @level: the watched value at @t_s (a probability, or a demand share)
+ * @t_s: its time, seconds
+ * @thr, @clear_ratio: the latch sets at @thr and resets below
+ *     @clear_ratio x @thr (RISK_ALERT_CLEAR_RATIO: umbrad's
+ *     risk_alert_step(); 1: as soon as @level is below @thr)
+ * @holdoff_s: when > 0, an alert is raised only this long after the
+ *     previous one (a time that steps back counts as inside it); an alert
+ *     the hold-off holds back still sets the latch, so the next needs the
+ *     level to reset it first
+ *
+ * Returns: an alert is raised at @t_s.
+ */
+bool episodes_alert_step(EpisodesAlerts *a, double level, double t_s,
+                         double thr, double clear_ratio, double holdoff_s);
 
 /* An overload episode: samples [start, end] above capacity. */
 typedef struct {

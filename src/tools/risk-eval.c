@@ -92,7 +92,6 @@
 #include "tools/nab.h"
 #include "tools/seriesio.h"
 #include "util/autoptr.h"
-#include "util/latch.h"
 #include "util/order.h"
 
 /* The product's default alert threshold: model/config.c sets
@@ -350,27 +349,20 @@ nab_replay(NabFile *f, GError **error)
  * Marks the alert rows of @risk in @det (1.0, else 0.0): where an alert
  * opens under umbrad's rule (risk_alert_step(): P reaches @thr with none
  * open; it closes below RISK_ALERT_CLEAR_RATIO x @thr), and, with
- * @holdoff_s > 0, at least that long after the previous alert (rows whose
- * time steps back count as inside it).  An alert the hold-off holds back
- * still counts as open: the next one needs P to fall below the band first.
+ * @holdoff_s > 0, at least that long after the previous alert
+ * (episodes_alert_step()).
  */
 static void
 alerts_from_risk(const int64_t *t, const double *risk, size_t n, double thr,
                  double holdoff_s, double *det)
 {
-    bool open = false, any = false;
-    int64_t last = 0;
+    EpisodesAlerts rule = {0};
 
     for (size_t i = 0; i < n; i++) {
-        bool up = risk_alert_step(&open, risk[i], thr) == UTIL_LATCH_SET;
-
-        det[i] = 0.0;
-        if (up &&
-            (!any || holdoff_s <= 0 || (double) (t[i] - last) >= holdoff_s)) {
-            det[i] = 1.0;
-            any = true;
-            last = t[i];
-        }
+        det[i] = episodes_alert_step(&rule, risk[i], (double) t[i], thr,
+                                     RISK_ALERT_CLEAR_RATIO, holdoff_s)
+                     ? 1.0
+                     : 0.0;
     }
 }
 

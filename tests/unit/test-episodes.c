@@ -10,22 +10,6 @@
 
 #define N 80
 
-/* Demand 0.5 with overloads (capacity 1): a single sample at 5 (too
- * early and too short), a 2-sample run at 8 (too early to score), runs
- * at 30-32, 50-51 and 70-71. */
-static void
-demand_fill(double *d)
-{
-    for (size_t t = 0; t < N; t++) {
-        d[t] = 0.5;
-    }
-    d[5] = 1.2;
-    d[8] = d[9] = 1.3;
-    d[30] = d[31] = d[32] = 1.1;
-    d[50] = d[51] = 1.4;
-    d[70] = d[71] = 1.2;
-}
-
 static GArray *
 episodes_of(const double *d, size_t *over, size_t *singles)
 {
@@ -35,16 +19,33 @@ episodes_of(const double *d, size_t *over, size_t *singles)
     return eps;
 }
 
+/* The episodes of demand 0.5 with overloads (capacity 1): a single
+ * sample at 5 (too early and too short), a 2-sample run at 8 (too early
+ * to score), runs at 30-32, 50-51 and 70-71. */
+static GArray *
+standard_episodes(size_t *over, size_t *singles)
+{
+    double d[N];
+
+    for (size_t t = 0; t < N; t++) {
+        d[t] = 0.5;
+    }
+    d[5] = 1.2;
+    d[8] = d[9] = 1.3;
+    d[30] = d[31] = d[32] = 1.1;
+    d[50] = d[51] = 1.4;
+    d[70] = d[71] = 1.2;
+    return episodes_of(d, over, singles);
+}
+
 static void
 test_find(void)
 {
-    double d[N];
     size_t over, singles;
     g_autoptr(GArray) eps = NULL;
     const size_t start[] = {8, 30, 50, 70}, stop[] = {9, 32, 51, 71};
 
-    demand_fill(d);
-    eps = episodes_of(d, &over, &singles);
+    eps = standard_episodes(&over, &singles);
     CU_ASSERT_EQUAL(over, 1 + 2 + 3 + 2 + 2);
     CU_ASSERT_EQUAL(singles, 1);
     CU_ASSERT_EQUAL_FATAL(eps->len, 4);
@@ -92,12 +93,11 @@ test_find_scored_edge(void)
 static void
 test_score(void)
 {
-    double d[N], p[N] = {0};
+    double p[N] = {0};
     g_autoptr(GArray) eps = NULL;
     EpisodesScore s;
 
-    demand_fill(d);
-    eps = episodes_of(d, NULL, NULL);
+    eps = standard_episodes(NULL, NULL);
     p[27] = p[50] = p[40] = p[15] = p[57] = p[75] = 0.9;
     episodes_score(p, 0, N, eps, 0.5, 0.8, 0, &s);
     CU_ASSERT_EQUAL(s.episodes, 3);
@@ -124,12 +124,10 @@ test_score(void)
 static void
 test_score_edges(void)
 {
-    double d[N];
     g_autoptr(GArray) eps = NULL;
     EpisodesScore s;
 
-    demand_fill(d);
-    eps = episodes_of(d, NULL, NULL);
+    eps = standard_episodes(NULL, NULL);
     {
         /* At the episode's first sample: late, no prediction. */
         double p[N] = {[50] = 0.9};
@@ -177,12 +175,11 @@ test_score_edges(void)
 static void
 test_rules(void)
 {
-    double d[N], p[N] = {0};
+    double p[N] = {0};
     g_autoptr(GArray) eps = NULL;
     EpisodesScore s;
 
-    demand_fill(d);
-    eps = episodes_of(d, NULL, NULL);
+    eps = standard_episodes(NULL, NULL);
     /* 20 .. 29: 0.6, 0.45, 0.6, 0.45, ... (0.45 >= 0.8 x 0.5). */
     for (size_t t = 20; t < 30; t++) {
         p[t] = t % 2 ? 0.45 : 0.6;
