@@ -32,6 +32,12 @@ store_written() {
 different() {
     [ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ]
 }
+# shadow_gone: $target lists its domains, and the shadow is not among them.
+shadow_gone() {
+    local names
+    names=$(vshq "$target" list --all --name) && [ -n "$names" ] &&
+        ! grep -qxF "$G~shadow" <<<"$names"
+}
 # nvram_of DOMAIN HOST: the file of its variable store.
 nvram_of() {
     vshq "$2" dumpxml "$1" | sed -n 's|.*<nvram[^>]*>\(.*\)</nvram>.*|\1|p'
@@ -59,9 +65,7 @@ check "its store there is the same file path ($nv)" \
     [ "$(nvram_of $G "$target")" = "$nv" ]
 check "the variable is still set, at run time" [ "$(efivar)" = "val=$val" ]
 check "the target's store is not the firmware's template" store_written
-wait_for 60 "the shadow removed from $target" \
-    bash -c "bash '$LAB' virsh $target list --all --name | grep -q . &&
-        ! bash '$LAB' virsh $target list --all --name | grep -qxF '$G~shadow'"
+wait_for 60 "the shadow removed from $target" shadow_gone
 check "the shadow's store went with it" lab exec "$target" test ! -e "$snv"
 
 # A cold boot on the new host: the firmware reads the store from the file.
