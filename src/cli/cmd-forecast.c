@@ -141,11 +141,16 @@ cmd_forecast(CliCtx *ctx, const CliArgs *args, GError **error)
         g_autofree char *when = cli_format_time(cli_json_int(f, "fitted_at"));
         g_autofree char *meth = cli_format_text(cli_json_string(f, "method"));
 
+        const char *refit = cli_json_string(f, "refit");
+
         fprintf(ctx->out,
-                "  %-7s %s, fitted %s on %" G_GINT64_FORMAT
-                " one-minute steps\n",
+                "  %-7s %s, fitted %s%s on %" G_GINT64_FORMAT
+                " steps of %" G_GINT64_FORMAT " s\n",
                 cli_json_string(f, "metric"), meth, when,
-                cli_json_int(f, "observations"));
+                g_strcmp0(refit, "surprise") == 0
+                    ? " (early: the samples left its band)"
+                    : "",
+                cli_json_int(f, "observations"), cli_json_int(f, "step_s"));
     }
     pending = cli_json_array(result, "pending");
     if (pending && json_object_array_length(pending) > 0) {
@@ -163,7 +168,9 @@ const CliCmdDef cli_forecast_cmds[] = {
      "horizons given), with 80% and 95% prediction intervals, the model "
      "fitted, and when.  umbrad refits each domain on a schedule "
      "(forecast_refit, default 15 minutes) on its history resampled to "
-     "one-minute steps, with daily and weekly seasonality once it has two "
-     "cycles of each; between refits new samples correct the level."},
+     "one-minute steps (forecast_step), with daily and weekly seasonality "
+     "once it has two cycles of each; between refits new samples correct "
+     "the level, and a domain whose samples leave the forecast's 80% band "
+     "(three in a row on one side) is refitted early."},
     {NULL},
 };

@@ -523,6 +523,8 @@ forecast_to_json(const Forecaster *fc, FcMetric metric, const ForecastView *v)
                            json_object_new_int64((int64_t) v->nobs));
     json_object_object_add(o, "last", model_json_double(v->last_obs));
     json_object_object_add(o, "bias", model_json_double(v->bias));
+    json_object_object_add(
+        o, "refit", json_object_new_string(v->early ? "surprise" : "schedule"));
     for (guint i = 0; i < v->points->len; i++) {
         const ForecastPoint *p = &g_array_index(v->points, ForecastPoint, i);
         json_object *po = json_object_new_object();

@@ -25,7 +25,10 @@
 
 #define SPOOL_EVERY_S 2
 #define MAINTAIN_EVERY_S 300
-#define FORECAST_TICK_S 30
+
+/* How soon after a new fit the risk is recomputed (fits landing together
+ * share one update). */
+#define RISK_SOON_MS 250
 
 static bool opt_debug;
 static int log_fd = STDERR_FILENO;
@@ -118,6 +121,7 @@ typedef struct {
 #ifdef UMBRA_RISK
     Predictor *pred;
     ShadowManager *shadows; /* also wants the risk events */
+    guint risk_soon;        /* a risk update queued by a new fit */
 #endif
 } SampleSinks;
 
@@ -150,12 +154,47 @@ on_risk_event(const UmbraEvent *ev, gpointer data)
     }
 }
 
+/* The risk now, and the shadows told at once (automatic moves). */
+static void
+risk_update(SampleSinks *k)
+{
+    predictor_tick(k->pred, util_clock_wall());
+    if (k->shadows) {
+        shadow_manager_poke(k->shadows);
+    }
+}
+
 static gboolean
 on_risk_timer(gpointer data)
 {
-    predictor_tick(data, util_clock_wall());
+    risk_update(data);
     return G_SOURCE_CONTINUE;
 }
+
+static gboolean
+on_risk_soon(gpointer data)
+{
+    SampleSinks *k = data;
+
+    k->risk_soon = 0;
+    risk_update(k);
+    return G_SOURCE_REMOVE;
+}
+
+#ifdef UMBRA_FORECAST
+/* A new fit changes the forecasts the risk rests on: the risk is
+ * recomputed shortly (fits landing together share one update) rather than
+ * at the next risk_interval. */
+static void
+on_fit(const char *uuid, gpointer data)
+{
+    SampleSinks *k = data;
+
+    if (k->pred && !k->risk_soon) {
+        k->risk_soon = g_timeout_add(RISK_SOON_MS, on_risk_soon, k);
+    }
+}
+#endif
 #endif
 
 #ifdef UMBRA_FORECAST
@@ -416,13 +455,19 @@ main(int argc, char **argv)
     g_timeout_add_seconds(MAINTAIN_EVERY_S, on_maintain_timer, &d);
 #ifdef UMBRA_FORECAST
     if (fc) {
-        g_timeout_add_seconds(FORECAST_TICK_S, on_forecast_timer, fc);
+        g_timeout_add_seconds((guint) forecaster_tick_interval(fc),
+                              on_forecast_timer, fc);
     }
 #endif
 #ifdef UMBRA_RISK
     if (pred) {
         g_timeout_add_seconds((guint) cfg->risk_interval_s, on_risk_timer,
-                              pred);
+                              &sinks);
+#ifdef UMBRA_FORECAST
+        if (fc) {
+            forecaster_set_fit_func(fc, on_fit, &sinks);
+        }
+#endif
     }
 #endif
 
@@ -460,6 +505,15 @@ main(int argc, char **argv)
 #ifdef UMBRA_RISK
     if (pred) {
         monitor_unsubscribe(m, risk_sub);
+    }
+#ifdef UMBRA_FORECAST
+    if (fc) {
+        forecaster_set_fit_func(fc, NULL, NULL);
+    }
+#endif
+    if (sinks.risk_soon) {
+        g_source_remove(sinks.risk_soon);
+        sinks.risk_soon = 0;
     }
     g_clear_pointer(&pred, predictor_free);
 #endif

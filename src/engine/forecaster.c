@@ -19,6 +19,10 @@
 #define FITS_PER_TICK 8
 #define IDLE_FORGET_US (G_GINT64_CONSTANT(86400) * UTIL_USEC_PER_SEC)
 #define BIAS_WEIGHT 0.3
+/* A surprise: this many samples in a row outside the fit's 80 % band, on
+ * the same side (by chance about 0.1^3 for independent errors). */
+#define SURPRISE_RUN 3
+#define TICK_MAX_S 30
 
 static const char *const metric_names[] = {
 #define X(NAME, STR, DESC) STR,
@@ -86,13 +90,18 @@ typedef struct {
     size_t nobs;
     double bias;
     double last_obs;
+    bool early;   /* this fit was brought forward by a surprise */
+    int out_side; /* +1 above the 80 % band, -1 below, 0 inside */
+    int out_run;  /* samples in a row on out_side */
 } MetricState;
 
 typedef struct {
     char *uuid;
     int64_t next_fit;  /* wall us */
     int64_t last_seen; /* wall us */
+    int64_t fitted_at; /* wall us of the last fit queued */
     bool queued;
+    bool surprised; /* next_fit was brought forward */
     MetricState m[FC_METRIC_LAST];
 } DomFc;
 
@@ -107,12 +116,16 @@ struct Forecaster {
     GHashTable *doms; /* uuid -> DomFc* */
     guint pending;    /* jobs queued or running */
     guint stagger;    /* spreads first fits */
+    guint64 early;    /* refits brought forward by a surprise */
+    ForecasterFitFunc fit_fn;
+    gpointer fit_data;
 };
 
 typedef struct {
     Forecaster *f;
     char *uuid;
     int64_t fitted_at;
+    bool early;
     GArray *grid[FC_METRIC_LAST];
     int64_t origin[FC_METRIC_LAST];
     FcResult *result[FC_METRIC_LAST];
@@ -258,6 +271,8 @@ job_done(gpointer data)
             ms->origin = j->origin[i];
             ms->nobs = j->grid[i]->len;
             ms->bias = 0;
+            ms->early = j->early;
+            ms->out_side = ms->out_run = 0;
             ms->last_obs = NAN;
             for (guint k = j->grid[i]->len; k > 0; k--) {
                 double v = g_array_index(j->grid[i], double, k - 1);
@@ -268,6 +283,9 @@ job_done(gpointer data)
                 }
             }
         }
+    }
+    if (d && f->fit_fn) {
+        f->fit_fn(d->uuid, f->fit_data);
     }
     job_free(j);
     return G_SOURCE_REMOVE;
@@ -286,6 +304,28 @@ int64_t
 forecaster_step(const Forecaster *f)
 {
     return f->step_us / UTIL_USEC_PER_SEC;
+}
+
+int64_t
+forecaster_tick_interval(const Forecaster *f)
+{
+    /* Half a period, so that a due refit waits at most that long. */
+    int64_t s = MIN(f->refit_us, f->step_us) / 2 / UTIL_USEC_PER_SEC;
+
+    return CLAMP(s, 1, TICK_MAX_S);
+}
+
+void
+forecaster_set_fit_func(Forecaster *f, ForecasterFitFunc fn, gpointer data)
+{
+    f->fit_fn = fn;
+    f->fit_data = data;
+}
+
+guint64
+forecaster_early_refits(const Forecaster *f)
+{
+    return f->early;
 }
 
 Forecaster *
@@ -346,11 +386,33 @@ dom_get(Forecaster *f, const char *uuid, int64_t now)
     return d;
 }
 
+/* Counts @v against the fit's 80 % band at step @i; true when it is the
+ * SURPRISE_RUN-th sample in a row outside it on the same side.  The band
+ * of a constant series has no width: rounding is not a surprise. */
+static bool
+surprise_step(MetricState *ms, double v, size_t i)
+{
+    const FcResult *r = ms->result;
+    double tol = 1e-9 * MAX(1, fabs(r->mean[i]));
+    int side = v > r->hi80[i] + tol ? 1 : v < r->lo80[i] - tol ? -1 : 0;
+
+    if (side == 0) {
+        ms->out_side = ms->out_run = 0;
+        return false;
+    }
+    if (side != ms->out_side) {
+        ms->out_side = side;
+        ms->out_run = 0;
+    }
+    return ++ms->out_run >= SURPRISE_RUN;
+}
+
 void
 forecaster_observe(Forecaster *f, const DomSample *s)
 {
     DomFc *d = dom_get(f, s->uuid, s->wall_us);
     int64_t step_us = f->step_us;
+    bool surprised = false;
 
     d->last_seen = s->wall_us;
     for (int i = 0; i < FC_METRIC_LAST; i++) {
@@ -370,6 +432,25 @@ forecaster_observe(Forecaster *f, const DomSample *s)
             double err = v - ms->result->mean[k - 1];
 
             ms->bias = BIAS_WEIGHT * err + (1 - BIAS_WEIGHT) * ms->bias;
+            if (surprise_step(ms, v, (size_t) k - 1)) {
+                surprised = true;
+            }
+        }
+    }
+    /* The fit no longer describes the domain: bring the refit forward,
+     * but not sooner than a grid step, nor a quarter of the refit
+     * period, after the last one. */
+    if (surprised && !d->queued) {
+        int64_t due = d->fitted_at + MAX(step_us, f->refit_us / 4);
+
+        due = MAX(due, s->wall_us);
+        if (due < d->next_fit) {
+            d->next_fit = due;
+            d->surprised = true;
+            f->early++;
+            g_debug("forecaster: %s left its forecast band; refit brought "
+                    "forward",
+                    d->uuid);
         }
     }
 }
@@ -394,6 +475,9 @@ queue_fit(Forecaster *f, DomFc *d, int64_t now)
     j->f = f;
     j->uuid = g_strdup(d->uuid);
     j->fitted_at = now;
+    j->early = d->surprised;
+    d->fitted_at = now;
+    d->surprised = false;
     for (int i = 0; i < FC_METRIC_LAST; i++) {
         j->grid[i] = forecaster_grid(hist, i, f->step_us, &j->origin[i]);
     }
@@ -456,6 +540,7 @@ forecaster_get(Forecaster *f, const char *uuid, FcMetric metric, int64_t now,
     v->origin = ms->origin;
     v->nobs = ms->nobs;
     v->bias = ms->bias;
+    v->early = ms->early;
     v->last_obs = ms->last_obs;
     v->points = g_array_new(FALSE, TRUE, sizeof(ForecastPoint));
     for (size_t i = 0; i < nh; i++) {

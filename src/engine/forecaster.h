@@ -13,7 +13,10 @@
  * is only read on the main thread.  Between refits a cheap update keeps
  * the forecast anchored: the mean error of the observations that arrived
  * since the fit (exponentially weighted) shifts the level of the
- * remaining steps.
+ * remaining steps.  When the samples leave the fit's 80 % band (three in a
+ * row on the same side of it, in any metric), the fit no longer describes
+ * the domain: its refit is brought forward, to a grid step or a quarter of
+ * the refit period after the last fit, whichever is later.
  */
 #pragma once
 
@@ -69,6 +72,7 @@ typedef struct {
     int64_t origin;    /* wall us of the last grid step fitted */
     size_t nobs;       /* grid steps used */
     double bias;       /* cheap-update level shift */
+    bool early;        /* the fit was brought forward by a surprise */
     double last_obs;   /* the last observed value */
     GArray *points;    /* ForecastPoint, at the asked horizons */
 } ForecastView;
@@ -90,6 +94,16 @@ Forecaster *forecaster_new(TsdbStore *store, int64_t refit_s, int64_t step_s,
 
 /* Returns: the grid step of @f, seconds. */
 int64_t forecaster_step(const Forecaster *f);
+/* Returns: how often forecaster_tick() should run, seconds: half the
+ * refit period or of the grid step if shorter, 1 to 30 s. */
+int64_t forecaster_tick_interval(const Forecaster *f);
+/* Called on the main thread when a fit of @uuid has landed. */
+typedef void (*ForecasterFitFunc)(const char *uuid, gpointer data);
+/* Sets (or with NULL clears) the function told of each new fit. */
+void forecaster_set_fit_func(Forecaster *f, ForecasterFitFunc fn,
+                             gpointer data);
+/* Returns: how many refits a surprise has brought forward so far. */
+guint64 forecaster_early_refits(const Forecaster *f);
 void forecaster_free(Forecaster *f);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Forecaster, forecaster_free)
 
@@ -105,8 +119,9 @@ void forecaster_observe(Forecaster *f, const DomSample *s);
  * forecaster_tick:
  * @now: wall clock, microseconds
  *
- * Main thread, about once a minute: queues the refits that are due (at
- * most a few per tick) and forgets domains idle for a day.
+ * Main thread, every forecaster_tick_interval() seconds: queues the
+ * refits that are due (at most a few per tick) and forgets domains idle
+ * for a day.
  */
 void forecaster_tick(Forecaster *f, int64_t now);
 

@@ -103,6 +103,7 @@ struct ShadowManager {
     PlacementLedger *ledger;
     ManagerRef *self;
     guint timer;
+    guint poke;         /* an upkeep pass queued by shadow_manager_poke() */
     int64_t next_audit; /* wall us */
     bool auditing;      /* a reconcile job runs */
     GHashTable *asked;  /* protected UUID -> int64_t wall us of the last
@@ -1575,6 +1576,9 @@ job_done(GObject *source, GAsyncResult *res, gpointer data)
     sh->busy = false;
     if (j->kind == JOB_STAGE) {
         stage_done(sm, sh, j);
+        /* A shadow just ready: the automatic cutover need not wait for
+         * the next upkeep. */
+        shadow_manager_poke(sm);
     } else if (j->kind == JOB_CUTOVER) {
         cutover_done(sm, sh, j);
     } else if (j->kind == JOB_SETTLE) {
@@ -2142,6 +2146,25 @@ shadow_manager_new(const UmbraConfig *cfg, const SysVirtOps *ops, Monitor *m,
     return sm;
 }
 
+static gboolean
+on_poke(gpointer data)
+{
+    ShadowManager *sm = data;
+
+    sm->poke = 0;
+    on_upkeep(sm);
+    return G_SOURCE_REMOVE;
+}
+
+void
+shadow_manager_poke(ShadowManager *sm)
+{
+    /* Only once started: the upkeep acts on reconciled records. */
+    if (sm && sm->timer && !sm->poke) {
+        sm->poke = g_idle_add(on_poke, sm);
+    }
+}
+
 void
 shadow_manager_start(ShadowManager *sm)
 {
@@ -2165,6 +2188,9 @@ shadow_manager_free(ShadowManager *sm)
     }
     if (sm->timer) {
         g_source_remove(sm->timer);
+    }
+    if (sm->poke) {
+        g_source_remove(sm->poke);
     }
     if (sm->reactive_timer) {
         g_source_remove(sm->reactive_timer);

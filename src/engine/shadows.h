@@ -73,6 +73,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ShadowManager, shadow_manager_free)
 /* The reservations, for `umbractl place`. */
 const PlacementLedger *shadow_manager_ledger(ShadowManager *sm);
 
+/* Runs the upkeep (automatic shadows and cutovers, retirement) from the
+ * main loop soon, ahead of its 5 s timer: umbrad calls it when the risk
+ * has been recomputed, and a shadow that becomes ready calls it itself.
+ * Does nothing before shadow_manager_start(). */
+void shadow_manager_poke(ShadowManager *sm);
+
 /* A risk event (risk-alert, risk-clear) from the monitor's event stream. */
 void shadow_manager_event(ShadowManager *sm, const UmbraEvent *ev);
 

@@ -21,7 +21,8 @@
  *   P/domstats-NAME.json  optional, NAME = primary and neighbour:
  *                         umbractl --json domstats NAME --history N
  *   P/risk.jsonl          optional: a line {t, host: <risk --host HOST>,
- *                         domain: <risk PRIMARY>} every few seconds
+ *                         domain: <risk PRIMARY>} every few seconds (other
+ *                         members, such as the forecasts, are not read)
  *   P/shadow.json         optional: umbractl --json shadow-info PRIMARY
  *   P/shadow-cutover.json optional: the same, as first seen "promoted"
  *                         (its cutover statistics and origin are the first

@@ -23,7 +23,7 @@
 #     runs above 90 % of its CPU for 30 s, web1 is staged cold and cut over.
 #
 # Everything is recorded under OUT/POLICY/ (the load generator's requests,
-# umbra's risk every 3 s, domstats histories, the shadow journal, events),
+# umbra's risk and both guests' CPU forecasts every 3 s, domstats histories, the shadow journal, events),
 # then tests/lab umbra-lab-report writes OUT/report.html and
 # OUT/summary.json and prints the comparison.
 #
@@ -73,6 +73,15 @@ fi
 
 ctl() { "$UMBRACTL" -c "$sock" "$@"; }
 jctl() { "$UMBRACTL" -c "$sock" --json "$@"; }
+# One line of JSON, or null when umbrad does not answer.
+jnull() {
+    local o
+    if o=$(jctl "$@" 2>/dev/null) && [ -n "$o" ]; then
+        printf '%s' "$o" | tr -d '\n'
+    else
+        printf null
+    fi
+}
 say() { printf '%s\n' "$*"; }
 
 umbrad_pid=""
@@ -215,9 +224,11 @@ play() {
     lg2=$!
     (
         while :; do
-            printf '{"t": %s, "host": %s, "domain": %s}\n' "$(date +%s.%N)" \
-                "$(jctl risk --host umbra-h1 2>/dev/null | tr -d '\n' || echo null)" \
-                "$(jctl risk web1 2>/dev/null | tr -d '\n' || echo null)"
+            printf '{"t": %s, "host": %s, "domain": %s, "forecast": {"web1": %s, "batch1": %s}}\n' \
+                "$(date +%s.%N)" \
+                "$(jnull risk --host umbra-h1)" "$(jnull risk web1)" \
+                "$(jnull forecast web1 --metric cpu)" \
+                "$(jnull forecast batch1 --metric cpu)"
             sleep 3
         done
     ) >"$dir/risk.jsonl" 2>/dev/null &

@@ -3,7 +3,8 @@
  * store filled with three days of one-minute samples following a daily
  * cycle: the fit runs in the worker thread, the forecast at 5 min, 15 min
  * and 1 h follows the cycle, the intervals hold the truth, and the cheap
- * update moves the level after a shift without a refit.
+ * update moves the level after a shift without a refit; samples that leave
+ * the forecast's band bring the refit forward, and only then.
  */
 #include <math.h>
 #include <string.h>
@@ -52,29 +53,39 @@ sample_at(int64_t t, double cpu)
     return s;
 }
 
-static void
-test_forecast_follows_cycle(void)
+/* A store in @dir with @n one-minute samples from T0: CPU following the
+ * daily cycle (@cycle) or flat at 20 %, with the noise. */
+static TsdbStore *
+store_filled(const char *dir, int64_t n, bool cycle)
 {
-    g_autofree char *dir = cutest_tmpdir();
-    g_autofree char *db = g_build_filename(dir, "f.db", NULL);
-    g_autoptr(TsdbStore) store = tsdb_store_open(db, NULL);
-    g_autoptr(Forecaster) f = NULL;
-    g_autoptr(ForecastView) v = NULL;
-    g_autoptr(ForecastView) v2 = NULL;
-    int64_t horizons[] = {300, 900, 3600};
-    int64_t n = DAYS * 1440;
-    int64_t now = T0 + n * MINUTE;
-    int covered = 0;
+    g_autofree char *db = g_build_filename(dir, "umbra.db", NULL);
+    TsdbStore *store = tsdb_store_open(db, NULL);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(store);
     tsdb_store_begin(store, NULL);
     for (int64_t k = 0; k < n; k++) {
         int64_t t = T0 + k * MINUTE;
-        g_autoptr(DomSample) s = sample_at(t, truth(t) + noise(k));
+        g_autoptr(DomSample) s =
+            sample_at(t, (cycle ? truth(t) : 20) + noise(k));
 
         CU_ASSERT_TRUE_FATAL(tsdb_store_add_dom_sample(store, s, NULL));
     }
     CU_ASSERT_TRUE_FATAL(tsdb_store_commit(store, NULL));
+    return store;
+}
+
+static void
+test_forecast_follows_cycle(void)
+{
+    g_autofree char *dir = cutest_tmpdir();
+    int64_t n = DAYS * 1440;
+    g_autoptr(TsdbStore) store = store_filled(dir, n, true);
+    g_autoptr(Forecaster) f = NULL;
+    g_autoptr(ForecastView) v = NULL;
+    g_autoptr(ForecastView) v2 = NULL;
+    int64_t horizons[] = {300, 900, 3600};
+    int64_t now = T0 + n * MINUTE;
+    int covered = 0;
 
     util_clock_set_fake(1, now);
     f = forecaster_new(store, 900, FORECASTER_STEP_S, fc_default_model());
@@ -126,6 +137,92 @@ test_forecast_follows_cycle(void)
     cutest_rmdir(dir);
 }
 
+/* Feeds one CPU sample @t times 10 s after @now. */
+static void
+observe_cpu(Forecaster *f, int64_t now, int64_t t, double cpu)
+{
+    g_autoptr(DomSample) s = sample_at(now + t * 10 * UTIL_USEC_PER_SEC, cpu);
+
+    forecaster_observe(f, s);
+}
+
+static void
+test_surprise_refit(void)
+{
+    g_autofree char *dir = cutest_tmpdir();
+    int64_t n = 6 * 60; /* six hours, flat at 20 % */
+    g_autoptr(TsdbStore) store = store_filled(dir, n, false);
+    g_autoptr(Forecaster) f = NULL;
+    g_autoptr(ForecastView) v = NULL;
+    g_autoptr(ForecastView) v2 = NULL;
+    int64_t horizons[] = {300};
+    int64_t now = T0 + n * MINUTE;
+    int64_t due = now + 900 * UTIL_USEC_PER_SEC / 4;
+
+    util_clock_set_fake(1, now);
+    f = forecaster_new(store, 900, FORECASTER_STEP_S, fc_default_model());
+    forecaster_request(f, UUID);
+    forecaster_drain(f);
+    v = forecaster_get(f, UUID, FC_METRIC_CPU, now, horizons, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT_FALSE(v->early);
+    CU_ASSERT_EQUAL(v->fitted_at, now);
+    /* Inside the band, out for two samples, out on alternating sides:
+     * no surprise. */
+    for (int64_t t = 1; t <= 5; t++) {
+        observe_cpu(f, now, t, 20);
+    }
+    observe_cpu(f, now, 6, 30);
+    observe_cpu(f, now, 7, 30);
+    observe_cpu(f, now, 8, 20);
+    observe_cpu(f, now, 9, 30);
+    observe_cpu(f, now, 10, 30);
+    observe_cpu(f, now, 11, 10);
+    observe_cpu(f, now, 12, 30);
+    observe_cpu(f, now, 13, 10);
+    CU_ASSERT_EQUAL(forecaster_early_refits(f), 0);
+    /* Three in a row above it (the previous one was below): a surprise. */
+    observe_cpu(f, now, 14, 30);
+    observe_cpu(f, now, 15, 30);
+    CU_ASSERT_EQUAL(forecaster_early_refits(f), 0);
+    observe_cpu(f, now, 16, 30);
+    CU_ASSERT_EQUAL(forecaster_early_refits(f), 1);
+    observe_cpu(f, now, 17, 30); /* already brought forward */
+    CU_ASSERT_EQUAL(forecaster_early_refits(f), 1);
+    /* Not before a quarter of the refit period after the fit... */
+    forecaster_tick(f, due - 1);
+    forecaster_drain(f);
+    v2 = forecaster_get(f, UUID, FC_METRIC_CPU, due, horizons, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v2);
+    CU_ASSERT_EQUAL(v2->fitted_at, now);
+    g_clear_pointer(&v2, forecast_view_free);
+    /* ...but then, long before the schedule (now + 900 s). */
+    forecaster_tick(f, due);
+    forecaster_drain(f);
+    v2 = forecaster_get(f, UUID, FC_METRIC_CPU, due, horizons, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v2);
+    CU_ASSERT_EQUAL(v2->fitted_at, due);
+    CU_ASSERT_TRUE(v2->early);
+    /* The new fit starts its own count. */
+    observe_cpu(f, due, 7, 30);
+    observe_cpu(f, due, 8, 30);
+    CU_ASSERT_EQUAL(forecaster_early_refits(f), 1);
+    util_clock_clear_fake();
+    cutest_rmdir(dir);
+}
+
+static void
+test_tick_interval(void)
+{
+    g_autoptr(Forecaster) a = forecaster_new(NULL, 900, 60, FC_MODEL_ETS);
+    g_autoptr(Forecaster) b = forecaster_new(NULL, 20, 10, FC_MODEL_ETS);
+    g_autoptr(Forecaster) c = forecaster_new(NULL, 10, 60, FC_MODEL_ETS);
+
+    CU_ASSERT_EQUAL(forecaster_tick_interval(a), 30);
+    CU_ASSERT_EQUAL(forecaster_tick_interval(b), 5);
+    CU_ASSERT_EQUAL(forecaster_tick_interval(c), 5);
+}
+
 static void
 test_grid(void)
 {
@@ -158,6 +255,8 @@ test_metric_names(void)
 
 static const CutestCase cases[] = {
     {"forecast-follows-cycle", test_forecast_follows_cycle},
+    {"surprise-refit", test_surprise_refit},
+    {"tick-interval", test_tick_interval},
     {"grid", test_grid},
     {"metric-names", test_metric_names},
 };
