@@ -171,6 +171,6 @@ const CliCmdDef cli_forecast_cmds[] = {
      "one-minute steps (forecast_step), with daily and weekly seasonality "
      "once it has two cycles of each; between refits new samples correct "
      "the level, and a domain whose samples leave the forecast's 80% band "
-     "(three in a row on one side) is refitted early."},
+     "(the means of two steps in a row, on one side) is refitted early."},
     {NULL},
 };

@@ -158,6 +158,9 @@ on_risk_event(const UmbraEvent *ev, gpointer data)
 static void
 risk_update(SampleSinks *k)
 {
+    if (!k->pred) {
+        return; /* stopping */
+    }
     predictor_tick(k->pred, util_clock_wall());
     if (k->shadows) {
         shadow_manager_poke(k->shadows);
@@ -171,6 +174,7 @@ on_risk_timer(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+#ifdef UMBRA_FORECAST
 static gboolean
 on_risk_soon(gpointer data)
 {
@@ -181,7 +185,6 @@ on_risk_soon(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-#ifdef UMBRA_FORECAST
 /* A new fit changes the forecasts the risk rests on: the risk is
  * recomputed shortly (fits landing together share one update) rather than
  * at the next risk_interval. */
@@ -338,6 +341,9 @@ main(int argc, char **argv)
     g_autoptr(Monitor) m = NULL;
     g_autoptr(Dispatch) disp = NULL;
     Forecaster *fc = NULL;
+#ifdef UMBRA_RISK
+    guint risk_timer = 0;
+#endif
     SampleSinks sinks = {0};
 #ifdef UMBRA_RISK
     Predictor *pred = NULL;
@@ -461,8 +467,8 @@ main(int argc, char **argv)
 #endif
 #ifdef UMBRA_RISK
     if (pred) {
-        g_timeout_add_seconds((guint) cfg->risk_interval_s, on_risk_timer,
-                              &sinks);
+        risk_timer = g_timeout_add_seconds((guint) cfg->risk_interval_s,
+                                           on_risk_timer, &sinks);
 #ifdef UMBRA_FORECAST
         if (fc) {
             forecaster_set_fit_func(fc, on_fit, &sinks);
@@ -515,6 +521,11 @@ main(int argc, char **argv)
         g_source_remove(sinks.risk_soon);
         sinks.risk_soon = 0;
     }
+    if (risk_timer) {
+        g_source_remove(risk_timer);
+    }
+    /* forecaster_free() below still runs the main context. */
+    sinks.pred = NULL;
     g_clear_pointer(&pred, predictor_free);
 #endif
 #ifdef UMBRA_FORECAST

@@ -19,9 +19,10 @@
 #define FITS_PER_TICK 8
 #define IDLE_FORGET_US (G_GINT64_CONSTANT(86400) * UTIL_USEC_PER_SEC)
 #define BIAS_WEIGHT 0.3
-/* A surprise: this many samples in a row outside the fit's 80 % band, on
- * the same side (by chance about 0.1^3 for independent errors). */
-#define SURPRISE_RUN 3
+/* A surprise: this many grid steps in a row whose mean lies outside the
+ * fit's 80 % band, on the same side (the band is that of a step's mean,
+ * not of one sample; by chance about 0.1^2 for independent errors). */
+#define SURPRISE_RUN 2
 #define TICK_MAX_S 30
 
 static const char *const metric_names[] = {
@@ -90,9 +91,12 @@ typedef struct {
     size_t nobs;
     double bias;
     double last_obs;
-    bool early;   /* this fit was brought forward by a surprise */
-    int out_side; /* +1 above the 80 % band, -1 below, 0 inside */
-    int out_run;  /* samples in a row on out_side */
+    bool early;     /* this fit was brought forward by a surprise */
+    int out_side;   /* +1 above the 80 % band, -1 below, 0 inside */
+    int out_run;    /* steps in a row on out_side */
+    int64_t cur_k;  /* the step being averaged (steps after the origin) */
+    double cur_sum; /* its samples' sum */
+    int cur_n;      /* and count */
 } MetricState;
 
 typedef struct {
@@ -273,6 +277,8 @@ job_done(gpointer data)
             ms->bias = 0;
             ms->early = j->early;
             ms->out_side = ms->out_run = 0;
+            ms->cur_k = ms->cur_n = 0;
+            ms->cur_sum = 0;
             ms->last_obs = NAN;
             for (guint k = j->grid[i]->len; k > 0; k--) {
                 double v = g_array_index(j->grid[i], double, k - 1);
@@ -386,9 +392,10 @@ dom_get(Forecaster *f, const char *uuid, int64_t now)
     return d;
 }
 
-/* Counts @v against the fit's 80 % band at step @i; true when it is the
- * SURPRISE_RUN-th sample in a row outside it on the same side.  The band
- * of a constant series has no width: rounding is not a surprise. */
+/* Counts @v, a step's mean, against the fit's 80 % band at step @i; true
+ * when it is the SURPRISE_RUN-th step in a row outside it on the same
+ * side.  The band of a constant series has no width: rounding is not a
+ * surprise. */
 static bool
 surprise_step(MetricState *ms, double v, size_t i)
 {
@@ -432,9 +439,19 @@ forecaster_observe(Forecaster *f, const DomSample *s)
             double err = v - ms->result->mean[k - 1];
 
             ms->bias = BIAS_WEIGHT * err + (1 - BIAS_WEIGHT) * ms->bias;
-            if (surprise_step(ms, v, (size_t) k - 1)) {
-                surprised = true;
+            /* A step is judged by its mean, once a later one begins. */
+            if (k != ms->cur_k) {
+                if (ms->cur_n > 0 && ms->cur_k >= 1 &&
+                    surprise_step(ms, ms->cur_sum / ms->cur_n,
+                                  (size_t) ms->cur_k - 1)) {
+                    surprised = true;
+                }
+                ms->cur_k = k;
+                ms->cur_sum = 0;
+                ms->cur_n = 0;
             }
+            ms->cur_sum += v;
+            ms->cur_n++;
         }
     }
     /* The fit no longer describes the domain: bring the refit forward,
@@ -469,6 +486,7 @@ queue_fit(Forecaster *f, DomFc *d, int64_t now)
         NULL);
     if (!hist || hist->len < 3) {
         d->next_fit = now + f->refit_us / 4;
+        d->surprised = false;
         return false;
     }
     j = g_new0(Job, 1);

@@ -13,10 +13,10 @@
  * is only read on the main thread.  Between refits a cheap update keeps
  * the forecast anchored: the mean error of the observations that arrived
  * since the fit (exponentially weighted) shifts the level of the
- * remaining steps.  When the samples leave the fit's 80 % band (three in a
- * row on the same side of it, in any metric), the fit no longer describes
- * the domain: its refit is brought forward, to a grid step or a quarter of
- * the refit period after the last fit, whichever is later.
+ * remaining steps.  When the samples leave the fit's 80 % band (the means
+ * of two grid steps in a row, on the same side, in any metric), the fit no
+ * longer describes the domain: its refit is brought forward, to a grid step or
+ * a quarter of the refit period after the last fit, whichever is later.
  */
 #pragma once
 

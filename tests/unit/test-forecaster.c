@@ -3,8 +3,8 @@
  * store filled with three days of one-minute samples following a daily
  * cycle: the fit runs in the worker thread, the forecast at 5 min, 15 min
  * and 1 h follows the cycle, the intervals hold the truth, and the cheap
- * update moves the level after a shift without a refit; samples that leave
- * the forecast's band bring the refit forward, and only then.
+ * update moves the level after a shift without a refit; grid steps whose
+ * mean leaves the forecast's band bring the refit forward, and only then.
  */
 #include <math.h>
 #include <string.h>
@@ -137,13 +137,18 @@ test_forecast_follows_cycle(void)
     cutest_rmdir(dir);
 }
 
-/* Feeds one CPU sample @t times 10 s after @now. */
+/* Feeds grid step @j after @now (one minute each): two CPU samples,
+ * @cpu - 1 and @cpu + 1, whose mean is @cpu. */
 static void
-observe_cpu(Forecaster *f, int64_t now, int64_t t, double cpu)
+observe_step(Forecaster *f, int64_t now, int64_t j, double cpu)
 {
-    g_autoptr(DomSample) s = sample_at(now + t * 10 * UTIL_USEC_PER_SEC, cpu);
+    for (int i = 0; i < 2; i++) {
+        g_autoptr(DomSample) s =
+            sample_at(now + j * MINUTE + (10 + 30 * i) * UTIL_USEC_PER_SEC,
+                      cpu + (i ? 1 : -1));
 
-    forecaster_observe(f, s);
+        forecaster_observe(f, s);
+    }
 }
 
 static void
@@ -157,37 +162,28 @@ test_surprise_refit(void)
     g_autoptr(ForecastView) v2 = NULL;
     int64_t horizons[] = {300};
     int64_t now = T0 + n * MINUTE;
-    int64_t due = now + 900 * UTIL_USEC_PER_SEC / 4;
+    int64_t due = now + 3600 * UTIL_USEC_PER_SEC / 4;
+    const double steps[] = {20, 20, 20, 30, 20, 30, 10, 30, 30};
 
     util_clock_set_fake(1, now);
-    f = forecaster_new(store, 900, FORECASTER_STEP_S, fc_default_model());
+    f = forecaster_new(store, 3600, FORECASTER_STEP_S, fc_default_model());
     forecaster_request(f, UUID);
     forecaster_drain(f);
     v = forecaster_get(f, UUID, FC_METRIC_CPU, now, horizons, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
     CU_ASSERT_FALSE(v->early);
     CU_ASSERT_EQUAL(v->fitted_at, now);
-    /* Inside the band, out for two samples, out on alternating sides:
-     * no surprise. */
-    for (int64_t t = 1; t <= 5; t++) {
-        observe_cpu(f, now, t, 20);
+    /* Steps inside the band, one out, out on alternating sides, and the
+     * last two above it (a step is judged once the next one begins): no
+     * surprise yet. */
+    for (guint j = 0; j < G_N_ELEMENTS(steps); j++) {
+        observe_step(f, now, j, steps[j]);
     }
-    observe_cpu(f, now, 6, 30);
-    observe_cpu(f, now, 7, 30);
-    observe_cpu(f, now, 8, 20);
-    observe_cpu(f, now, 9, 30);
-    observe_cpu(f, now, 10, 30);
-    observe_cpu(f, now, 11, 10);
-    observe_cpu(f, now, 12, 30);
-    observe_cpu(f, now, 13, 10);
     CU_ASSERT_EQUAL(forecaster_early_refits(f), 0);
-    /* Three in a row above it (the previous one was below): a surprise. */
-    observe_cpu(f, now, 14, 30);
-    observe_cpu(f, now, 15, 30);
-    CU_ASSERT_EQUAL(forecaster_early_refits(f), 0);
-    observe_cpu(f, now, 16, 30);
+    /* The next step begins: two steps in a row above it, a surprise. */
+    observe_step(f, now, 9, 30);
     CU_ASSERT_EQUAL(forecaster_early_refits(f), 1);
-    observe_cpu(f, now, 17, 30); /* already brought forward */
+    observe_step(f, now, 10, 30); /* already brought forward */
     CU_ASSERT_EQUAL(forecaster_early_refits(f), 1);
     /* Not before a quarter of the refit period after the fit... */
     forecaster_tick(f, due - 1);
@@ -196,16 +192,16 @@ test_surprise_refit(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(v2);
     CU_ASSERT_EQUAL(v2->fitted_at, now);
     g_clear_pointer(&v2, forecast_view_free);
-    /* ...but then, long before the schedule (now + 900 s). */
+    /* ...but then, long before the schedule (now + 3600 s). */
     forecaster_tick(f, due);
     forecaster_drain(f);
     v2 = forecaster_get(f, UUID, FC_METRIC_CPU, due, horizons, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v2);
     CU_ASSERT_EQUAL(v2->fitted_at, due);
     CU_ASSERT_TRUE(v2->early);
-    /* The new fit starts its own count. */
-    observe_cpu(f, due, 7, 30);
-    observe_cpu(f, due, 8, 30);
+    /* The new fit starts its own count: one step judged so far. */
+    observe_step(f, now, 16, 30);
+    observe_step(f, now, 17, 30);
     CU_ASSERT_EQUAL(forecaster_early_refits(f), 1);
     util_clock_clear_fake();
     cutest_rmdir(dir);
