@@ -17,11 +17,9 @@
 
 struct Dispatch {
     Monitor *m;
-    Forecaster *fc; /* NULL when forecasting is off */
-#ifdef UMBRA_RISK
+    Forecaster *fc;    /* NULL when forecasting is off */
     Predictor *pred;   /* NULL when the risk engine is off */
     ShadowManager *sm; /* likewise */
-#endif
     const UmbraConfig *cfg;
     int64_t started;       /* wall us */
     GHashTable *followers; /* RpcServerClient* -> Follower* */
@@ -77,7 +75,6 @@ dispatch_new(Monitor *m, const UmbraConfig *cfg, Forecaster *fc)
     return d;
 }
 
-#ifdef UMBRA_RISK
 void
 dispatch_set_predictor(Dispatch *d, Predictor *p)
 {
@@ -89,7 +86,6 @@ dispatch_set_shadows(Dispatch *d, ShadowManager *sm)
 {
     d->sm = sm;
 }
-#endif
 
 void
 dispatch_free(Dispatch *d)
@@ -503,7 +499,6 @@ m_events(Dispatch *d, RpcServerClient *client, int64_t id, json_object *params,
     return o;
 }
 
-#ifdef UMBRA_FORECAST
 static json_object *
 forecast_to_json(const Forecaster *fc, FcMetric metric, const ForecastView *v)
 {
@@ -629,9 +624,6 @@ m_forecast(Dispatch *d, RpcServerClient *client, int64_t id,
     return o;
 }
 
-#endif /* UMBRA_FORECAST */
-
-#ifdef UMBRA_RISK
 static bool
 risk_on(Dispatch *d, GError **error)
 {
@@ -917,7 +909,6 @@ m_risk_model(Dispatch *d, RpcServerClient *client, int64_t id,
     }
     return predictor_model_json(d->pred);
 }
-#endif /* UMBRA_RISK */
 
 static const struct {
     const char *name;
@@ -930,10 +921,7 @@ static const struct {
     {"cells", m_cells},
     {"domstats", m_domstats},
     {"events", m_events},
-#ifdef UMBRA_FORECAST
     {"forecast", m_forecast},
-#endif
-#ifdef UMBRA_RISK
     {"risk", m_risk},
     {"profile", m_profile},
     {"incident", m_incident},
@@ -944,7 +932,6 @@ static const struct {
     {"shadow-create", m_shadow_create},
     {"shadow-retire", m_shadow_retire},
     {"cutover", m_cutover},
-#endif
 };
 
 json_object *

@@ -6,10 +6,8 @@
 
 #include "engine/forecaster.h"
 #include "engine/monitor.h"
-#ifdef UMBRA_RISK
 #include "engine/predictor.h"
 #include "engine/shadows.h"
-#endif
 #include "rpc/server.h"
 
 typedef struct Dispatch Dispatch;
@@ -24,13 +22,11 @@ typedef struct Dispatch Dispatch;
  */
 Dispatch *dispatch_new(Monitor *m, const UmbraConfig *cfg, Forecaster *fc);
 
-#ifdef UMBRA_RISK
 /* Serves "risk", "profile", "incident" and "risk-model" from @p
  * (borrowed; NULL: those methods say the risk engine is off). */
 void dispatch_set_predictor(Dispatch *d, Predictor *p);
 /* The shadow manager for the shadow-* methods (borrowed; NULL: off). */
 void dispatch_set_shadows(Dispatch *d, ShadowManager *sm);
-#endif
 void dispatch_free(Dispatch *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Dispatch, dispatch_free)
 

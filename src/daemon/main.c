@@ -118,11 +118,9 @@ on_maintain_timer(gpointer data)
 /* Who wants every sample: the forecaster and the risk engine. */
 typedef struct {
     Forecaster *fc;
-#ifdef UMBRA_RISK
     Predictor *pred;
     ShadowManager *shadows; /* also wants the risk events */
     guint risk_soon;        /* a risk update queued by a new fit */
-#endif
 } SampleSinks;
 
 static void
@@ -130,19 +128,14 @@ on_sample(const DomSample *s, gpointer data)
 {
     SampleSinks *k = data;
 
-#ifdef UMBRA_FORECAST
     if (k->fc) {
         forecaster_observe(k->fc, s);
     }
-#endif
-#ifdef UMBRA_RISK
     if (k->pred) {
         predictor_observe(k->pred, s);
     }
-#endif
 }
 
-#ifdef UMBRA_RISK
 static void
 on_risk_event(const UmbraEvent *ev, gpointer data)
 {
@@ -174,7 +167,6 @@ on_risk_timer(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-#ifdef UMBRA_FORECAST
 static gboolean
 on_risk_soon(gpointer data)
 {
@@ -197,10 +189,6 @@ on_fit(const char *uuid, gpointer data)
         k->risk_soon = g_timeout_add(RISK_SOON_MS, on_risk_soon, k);
     }
 }
-#endif
-#endif
-
-#ifdef UMBRA_FORECAST
 
 static gboolean
 on_forecast_timer(gpointer data)
@@ -208,7 +196,6 @@ on_forecast_timer(gpointer data)
     forecaster_tick(data, util_clock_wall());
     return G_SOURCE_CONTINUE;
 }
-#endif
 
 static bool
 write_pidfile(const char *path, GError **error)
@@ -341,15 +328,11 @@ main(int argc, char **argv)
     g_autoptr(Monitor) m = NULL;
     g_autoptr(Dispatch) disp = NULL;
     Forecaster *fc = NULL;
-#ifdef UMBRA_RISK
     guint risk_timer = 0;
-#endif
     SampleSinks sinks = {0};
-#ifdef UMBRA_RISK
     Predictor *pred = NULL;
     ShadowManager *shadows = NULL;
     guint risk_sub = 0;
-#endif
     g_autoptr(RpcServer) server = NULL;
     g_autoptr(HookSock) hook = NULL;
     g_autofree char *store_dir = NULL;
@@ -410,24 +393,19 @@ main(int argc, char **argv)
 
     sys_virt_init();
     m = monitor_new(cfg, &sys_virt_libvirt_ops, store);
-#ifdef UMBRA_FORECAST
     if (strcmp(cfg->forecast_model, "off") != 0) {
         fc =
             forecaster_new(store, cfg->forecast_refit_s, cfg->forecast_step_s,
                            (FcModel) fc_model_from_string(cfg->forecast_model));
     }
-#endif
     sinks.fc = fc;
-#ifdef UMBRA_RISK
     if (cfg->risk) {
         pred = predictor_new(cfg, m, fc, store);
         sinks.pred = pred;
         risk_sub = monitor_subscribe(m, on_risk_event, &sinks);
     }
-#endif
     monitor_set_sample_func(m, on_sample, &sinks);
     disp = dispatch_new(m, cfg, fc);
-#ifdef UMBRA_RISK
     dispatch_set_predictor(disp, pred);
     if (pred) {
         shadows =
@@ -435,7 +413,6 @@ main(int argc, char **argv)
         sinks.shadows = shadows;
         dispatch_set_shadows(disp, shadows);
     }
-#endif
     server = rpc_server_new(cfg->socket_path, cfg->socket_group,
                             dispatch_handle, dispatch_client_gone, disp, &err);
     if (!server) {
@@ -459,23 +436,17 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGHUP, on_hup, &d);
     g_timeout_add_seconds(SPOOL_EVERY_S, on_spool_timer, &d);
     g_timeout_add_seconds(MAINTAIN_EVERY_S, on_maintain_timer, &d);
-#ifdef UMBRA_FORECAST
     if (fc) {
         g_timeout_add_seconds((guint) forecaster_tick_interval(fc),
                               on_forecast_timer, fc);
     }
-#endif
-#ifdef UMBRA_RISK
     if (pred) {
         risk_timer = g_timeout_add_seconds((guint) cfg->risk_interval_s,
                                            on_risk_timer, &sinks);
-#ifdef UMBRA_FORECAST
         if (fc) {
             forecaster_set_fit_func(fc, on_fit, &sinks);
         }
-#endif
     }
-#endif
 
     monitor_post_event(m, umbra_event_new(EVENT_SOURCE_DAEMON, NULL, NULL, NULL,
                                           "daemon-start", UMBRA_VERSION));
@@ -485,20 +456,16 @@ main(int argc, char **argv)
               cfg->socket_path);
     monitor_start(m);
     monitor_maintain(m);
-#ifdef UMBRA_RISK
     if (shadows) {
         shadow_manager_start(shadows);
     }
-#endif
     g_main_loop_run(d.loop);
 
-#ifdef UMBRA_RISK
     /* Before the monitor stops: running jobs are cancelled, and their
      * late results are dropped. */
     dispatch_set_shadows(disp, NULL);
     sinks.shadows = NULL;
     g_clear_pointer(&shadows, shadow_manager_free);
-#endif
 
     monitor_stop(m, 3000);
     monitor_post_event(m, umbra_event_new(EVENT_SOURCE_DAEMON, NULL, NULL, NULL,
@@ -508,15 +475,12 @@ main(int argc, char **argv)
     g_clear_pointer(&server, rpc_server_free);
     g_clear_pointer(&disp, dispatch_free);
     monitor_set_sample_func(m, NULL, NULL);
-#ifdef UMBRA_RISK
     if (pred) {
         monitor_unsubscribe(m, risk_sub);
     }
-#ifdef UMBRA_FORECAST
     if (fc) {
         forecaster_set_fit_func(fc, NULL, NULL);
     }
-#endif
     if (sinks.risk_soon) {
         g_source_remove(sinks.risk_soon);
         sinks.risk_soon = 0;
@@ -527,10 +491,7 @@ main(int argc, char **argv)
     /* forecaster_free() below still runs the main context. */
     sinks.pred = NULL;
     g_clear_pointer(&pred, predictor_free);
-#endif
-#ifdef UMBRA_FORECAST
     g_clear_pointer(&fc, forecaster_free);
-#endif
     if (pid_file) {
         unlink(pid_file);
     }

@@ -61,11 +61,7 @@ typedef enum {
     EVK_LAST
 } EventKind;
 
-#ifdef UMBRA_FORECAST
 #define NMETRICS FC_METRIC_LAST
-#else
-#define NMETRICS 1
-#endif
 
 typedef struct {
     char *uuid;
@@ -214,26 +210,6 @@ predictor_free(Predictor *p)
 
 /* --- samples and profiles ----------------------------------------------- */
 
-static double
-metric_value(int metric, const DomSample *s)
-{
-#ifdef UMBRA_FORECAST
-    return fc_metric_value(metric, s);
-#else
-    return s->cpu_pct;
-#endif
-}
-
-static const char *
-metric_name(int metric)
-{
-#ifdef UMBRA_FORECAST
-    return fc_metric_to_string(metric);
-#else
-    return "cpu";
-#endif
-}
-
 static void note_event(PredDomain *d, EventKind k, int64_t when);
 static EventKind kind_of_incident(const char *kind);
 
@@ -243,7 +219,7 @@ feed(PredDomain *d, const DomSample *s)
     double t = (double) s->wall_us / 1e6;
 
     for (int i = 0; i < NMETRICS; i++) {
-        double v = metric_value(i, s);
+        double v = fc_metric_value(i, s);
 
         if (!d->prof[i]) {
             RiskProfileOptions o;
@@ -521,7 +497,6 @@ domain_path(Predictor *p, PredDomain *d, int metric, double scale, double cap,
     double last = d->last[metric];
     bool have = false;
 
-#ifdef UMBRA_FORECAST
     if (p->fc) {
         g_autoptr(ForecastView) v =
             forecaster_get(p->fc, d->uuid, metric, now, grid_s, NGRID);
@@ -538,7 +513,6 @@ domain_path(Predictor *p, PredDomain *d, int metric, double scale, double cap,
             have = true;
         }
     }
-#endif
     if (!have) {
         /* Persistence: the last value, no uncertainty. */
         for (guint i = 0; i < NGRID; i++) {
@@ -546,26 +520,6 @@ domain_path(Predictor *p, PredDomain *d, int metric, double scale, double cap,
         }
     }
     return have;
-}
-
-static int
-metric_cpu(void)
-{
-#ifdef UMBRA_FORECAST
-    return FC_METRIC_CPU;
-#else
-    return 0;
-#endif
-}
-
-static int
-metric_mem(void)
-{
-#ifdef UMBRA_FORECAST
-    return FC_METRIC_MEM;
-#else
-    return -1;
-#endif
 }
 
 /* The CPUs @h plans with: its [host:NAME] cpus, else what libvirt says. */
@@ -590,7 +544,6 @@ group_compute(Predictor *p, GPtrArray *ds, PredGroup *g, int64_t now,
     g_autofree RiskPath *pc = g_new0(RiskPath, n ? n : 1);
     g_autofree RiskPath *pm = g_new0(RiskPath, n ? n : 1);
     double steps[NGRID], vcpus = 0;
-    guint nm = 0;
 
     for (guint i = 0; i < NGRID; i++) {
         steps[i] = (double) grid_s[i];
@@ -600,7 +553,7 @@ group_compute(Predictor *p, GPtrArray *ds, PredGroup *g, int64_t now,
         double vc = d->vcpus ? (double) d->vcpus : 1;
         /* A domain never uses more than its vCPUs. */
         bool fc_cpu =
-            domain_path(p, d, metric_cpu(), vc / 100, vc, now, &cpu[i]);
+            domain_path(p, d, FC_METRIC_CPU, vc / 100, vc, now, &cpu[i]);
 
         vcpus += vc;
         d->persistence = !fc_cpu;
@@ -612,13 +565,10 @@ group_compute(Predictor *p, GPtrArray *ds, PredGroup *g, int64_t now,
 
             headroom[i] = isfinite(hi) ? CLAMP(hi / vc, 0, 1) : 0;
         }
-        if (metric_mem() >= 0) {
-            domain_path(p, d, metric_mem(), 1, INFINITY, now, &mem[nm]);
-            pm[nm].mean = mem[nm].mean;
-            pm[nm].lo95 = mem[nm].lo95;
-            pm[nm].hi95 = mem[nm].hi95;
-            nm++;
-        }
+        domain_path(p, d, FC_METRIC_MEM, 1, INFINITY, now, &mem[i]);
+        pm[i].mean = mem[i].mean;
+        pm[i].lo95 = mem[i].lo95;
+        pm[i].hi95 = mem[i].hi95;
     }
     g->have = false;
     g->domains = n;
@@ -640,7 +590,7 @@ group_compute(Predictor *p, GPtrArray *ds, PredGroup *g, int64_t now,
 
         for (guint i = 0; i < n; i++) {
             const PredDomain *d = ds->pdata[i];
-            double v = d->last[metric_cpu()];
+            double v = d->last[FC_METRIC_CPU];
 
             if (isfinite(v)) {
                 demand += v * (d->vcpus ? (double) d->vcpus : 1) / 100;
@@ -654,7 +604,7 @@ group_compute(Predictor *p, GPtrArray *ds, PredGroup *g, int64_t now,
         }
     }
     if (g->capacity_mem > 0 &&
-        !risk_contention_compute(pm, nm, steps, NGRID, g->capacity_mem,
+        !risk_contention_compute(pm, n, steps, NGRID, g->capacity_mem,
                                  p->cfg->risk_rho, &g->mem, NULL)) {
         memset(&g->mem, 0, sizeof(g->mem));
         g->mem.t_cross_s = INFINITY;
@@ -1081,9 +1031,9 @@ domain_json(Predictor *p, const PredDomain *d)
                            d->tick_host ? json_object_new_string(d->tick_host)
                                         : NULL);
     json_object_object_add(o, "drift", model_json_double(score));
-    json_object_object_add(o, "drift_metric",
-                           dm >= 0 ? json_object_new_string(metric_name(dm))
-                                   : NULL);
+    json_object_object_add(
+        o, "drift_metric",
+        dm >= 0 ? json_object_new_string(fc_metric_to_string(dm)) : NULL);
     for (int i = 0; i < NMETRICS; i++) {
         RiskDrift dr;
         json_object *m;
@@ -1100,7 +1050,7 @@ domain_json(Predictor *p, const PredDomain *d)
         json_object_object_add(m, "last", model_json_double(d->last[i]));
         json_object_object_add(m, "learning",
                                json_object_new_boolean(dr.learning));
-        json_object_object_add(drift, metric_name(i), m);
+        json_object_object_add(drift, fc_metric_to_string(i), m);
     }
     json_object_object_add(o, "metrics", drift);
     json_object_object_add(o, "failure", d->have_p ? probs_json(d->p1h) : NULL);
@@ -1318,7 +1268,7 @@ predictor_profile_json(Predictor *p, const char *dom, GError **error)
         pa = json_object_new_array();
         ea = json_object_new_array();
         json_object_object_add(m, "metric",
-                               json_object_new_string(metric_name(i)));
+                               json_object_new_string(fc_metric_to_string(i)));
         json_object_object_add(m, "samples",
                                json_object_new_int64((int64_t) dr.samples));
         json_object_object_add(m, "learning",

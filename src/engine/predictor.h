@@ -39,11 +39,7 @@
 #include "placement/placement.h"
 #include "tsdb/store.h"
 
-#ifdef UMBRA_FORECAST
 #include "engine/forecaster.h"
-#else
-typedef struct Forecaster Forecaster;
-#endif
 
 #define PREDICTOR_ERROR (predictor_error_quark())
 GQuark predictor_error_quark(void);
