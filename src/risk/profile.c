@@ -36,11 +36,13 @@
  * none was in use.  At every detection the offsets are refitted from the
  * ring: per knot, the median over the cycles and over the two knots on
  * either side (a median keeps the edges of a run of three knots or
- * more), backfitted twice between the two periods; F from the per-knot
- * median absolute residual over the same neighbourhood, over that of
- * all knots (a median across cycles, so a one-off departure does not
- * make its phase noisy); and, when the periods change, L from the last
- * cycle.  A nightly job seen on two
+ * more), backfitted twice between the two periods; F from each
+ * cell's absolute residual widened to the largest within 1/48 of the
+ * period (half an hour of a day: a job whose start jitters lands on the
+ * same knots every cycle), then the median of these over the same
+ * neighbourhood, over that of all knots (a median across cycles, so a
+ * one-off departure does not make its phase noisy); and, when the
+ * periods change, L from the last cycle.  A nightly job seen on two
  * nights is thus part of normal after the next detection, and a
  * recurring event is a run of at most 1/16 of the period's knots whose
  * offset stands 3 spreads or more out of the median of the surrounding
@@ -105,7 +107,9 @@
  * After an alarm (drift >= 0.5) the change detector restarts: for the
  * next `relearn` samples the detectors rest, the level is the alarm's
  * plus the median of the residuals since (a spike leaves it unchanged, a
- * sustained shift moves it at once), the score is the larger of the
+ * sustained shift moves it at once), the score holds at the alarm's
+ * while the departure persists (that median on the alarm's side, at
+ * least half its residual and a spread out), else is the larger of the
  * alarm's, decaying by 0.45 a sample, and the level detector's view of
  * the residual against the alarm-time baseline; at the end sigma is
  * raised to the MAD of those residuals if larger.  The envelope counts
@@ -137,6 +141,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/order.h"
@@ -162,11 +167,13 @@
 #define PROF_FMAX 20.0          /* largest per-knot spread factor */
 #define PROF_GAP 6.0            /* a gap, in typical sampling steps */
 #define PROF_DECAY 0.45         /* score decay per sample after an alarm */
+#define PROF_PERSIST 0.5        /* share of its departure that persists */
 #define PROF_RELEARN_MAX 32     /* longest relearning */
 #define PROF_EVENT_Z 3.0        /* an event's offset, spreads */
 #define PROF_EVENT_SHARE 16     /* an event lasts at most 1/16 of a period */
 #define PROF_PERIOD_RATIO 1.5   /* least ratio of two periods in use */
 #define PROF_POOL 2             /* knots either side pooled in a refit */
+#define PROF_JITTER 48          /* a job's start jitters by 1/48 period */
 #define PROF_ENV_BLOCKS 28      /* envelope: blocks of reference (a week) */
 #define PROF_ENV_PER_DAY 4      /* envelope blocks per day */
 #define PROF_ENV_MIN 4          /* reference blocks before it reports */
@@ -273,6 +280,7 @@ struct RiskProfile {
     size_t nrel;
     double rel[PROF_RELEARN_MAX];
     double level_alarm;
+    double r_alarm; /* the alarm's residual */
     double peak;
 
     RiskDrift d;
@@ -604,35 +612,53 @@ profile_fit_component(RiskProfile *p, size_t j, ProfRefit *w)
     s->sum = 0;
 }
 
-/* Spread factors of the first component: the mean |residual| over each
- * knot and its PROF_POOL neighbours either side (a recurring job's start
- * jitters), over the overall robust scale. */
+/*
+ * Spread factors of the first component.  Each cell's |residual| is
+ * first widened to the largest within PROF_JITTER of it, so a recurring
+ * job whose start jitters from one cycle to the next (a nightly job at
+ * 03:05 one day, 03:35 the next) shows at the same knots on every cycle;
+ * then per knot the median of these across cycles (pooled with the
+ * PROF_POOL knots either side), over the median of them all.  A departure seen
+ * on one cycle moves no median: it does not make its phase look noisy.
+ */
 static void
 profile_fit_factors(RiskProfile *p, ProfRefit *w)
 {
     ProfSeason *s = &p->season[0];
     int *start = w->start, *fill = w->fill, *knot = w->knot[0];
     int pool = MIN(PROF_POOL, (s->knots - 1) / 2);
+    int jit = MIN(MAX(PROF_POOL, s->knots / PROF_JITTER), (s->knots - 1) / 2);
+    g_autofree double *r = g_new(double, MAX(w->n, 1));
     size_t nres = 0;
     double scale;
 
+    for (size_t i = 0; i < w->n; i++) {
+        r[i] =
+            fabs(w->y[i] - w->base - profile_refit_others(p, w, i, SIZE_MAX));
+    }
     memset(start, 0, (s->knots + 1) * sizeof(*start));
     memset(fill, 0, s->knots * sizeof(*fill));
     for (size_t i = 0; i < w->n; i++) {
-        if (isfinite(w->y[i])) {
-            double r = fabs(w->y[i] - w->base -
-                            profile_refit_others(p, w, i, SIZE_MAX));
+        double m = NAN;
 
-            w->pool[nres++] = r;
-            start[knot[i] + 1]++;
+        if (!isfinite(r[i])) {
+            continue;
         }
+        for (size_t d = i > (size_t) jit ? i - (size_t) jit : 0;
+             d <= MIN(w->n - 1, i + (size_t) jit); d++) {
+            if (isfinite(r[d]) && !(r[d] <= m)) {
+                m = r[d];
+            }
+        }
+        w->pool[nres++] = m;
+        start[knot[i] + 1]++;
     }
     for (int k = 0; k < s->knots; k++) {
         start[k + 1] += start[k];
     }
     nres = 0;
     for (size_t i = 0; i < w->n; i++) {
-        if (isfinite(w->y[i])) {
+        if (isfinite(r[i])) {
             w->vals[start[knot[i]] + fill[knot[i]]++] = w->pool[nres++];
         }
     }
@@ -1091,11 +1117,12 @@ profile_score(const RiskProfile *p, double arl)
 }
 
 static void
-profile_relearn_start(RiskProfile *p, double drift)
+profile_relearn_start(RiskProfile *p, double drift, double r)
 {
     p->relearn_left = p->o.relearn;
     p->nrel = 0;
     p->level_alarm = p->level;
+    p->r_alarm = r;
     p->peak = drift;
     p->gpos = p->gneg = 0;
     p->zw_prev_ok = false;
@@ -1105,11 +1132,12 @@ profile_relearn_start(RiskProfile *p, double drift)
 static double
 profile_relearn_step(RiskProfile *p, double r0, double spread, double factor)
 {
-    double tmp[PROF_RELEARN_MAX], live;
+    double tmp[PROF_RELEARN_MAX], live, shift;
 
     p->rel[p->nrel++] = r0;
     memcpy(tmp, p->rel, p->nrel * sizeof(*tmp));
-    p->level = p->level_alarm + util_median_inplace(tmp, p->nrel);
+    shift = util_median_inplace(tmp, p->nrel);
+    p->level = p->level_alarm + shift;
     p->relearn_left--;
     if (p->relearn_left == 0 && p->nrel >= 5) {
         double med = util_median_inplace(tmp, p->nrel), mad;
@@ -1124,8 +1152,15 @@ profile_relearn_step(RiskProfile *p, double r0, double spread, double factor)
         p->gpos = p->gneg = 0;
         p->zw_prev_ok = false;
     }
-    /* The departure from the baseline of the alarm, as the level
-     * detector sees it. */
+    /* The departure persists while the median of the samples since the
+     * alarm stays on its side, at least half as far out and a spread
+     * out: the score holds (one noisy sample of a shift does not end the
+     * episode and the next begin a second).  Otherwise it decays, but
+     * not below what the level detector makes of the departure now. */
+    if (shift * p->r_alarm > 0 &&
+        fabs(shift) >= MAX(PROF_PERSIST * fabs(p->r_alarm), spread)) {
+        return p->peak;
+    }
     live = profile_score(
         p, 1 / MAX(profile_tail_p(p, &p->tail[PROF_DET_LEVEL],
                                   MIN(fabs(r0) / spread, PROF_ZMAX)),
@@ -1172,6 +1207,17 @@ profile_detectors(RiskProfile *p, double z, double env, bool learning)
     if (learning) {
         p->gpos = p->gneg = 0;
         return 0;
+    }
+    if (drift >= 0.5 && getenv("UMBRA_DBG")) {
+        fprintf(stderr, "DBG %.0f %.2f %.2f %.2f %.3f %.3f %.3f %.0f\n",
+                p->last_t, q[0], q[1], q[2],
+                profile_score(
+                    p, 1 / MAX(profile_tail_p(p, &p->tail[0], q[0]), 1e-300)),
+                profile_score(
+                    p, 1 / MAX(profile_tail_p(p, &p->tail[1], q[1]), 1e-300)),
+                profile_score(
+                    p, 1 / MAX(profile_tail_p(p, &p->tail[2], q[2]), 1e-300)),
+                (double) p->d.samples);
     }
     return drift;
 }
@@ -1303,7 +1349,7 @@ risk_profile_update(RiskProfile *p, double t_s, double value)
         drift = profile_detectors(p, z, env, learning);
         profile_learn(p, bin, r, z, spread, factor);
         if (!learning && drift >= 0.5) {
-            profile_relearn_start(p, drift);
+            profile_relearn_start(p, drift, r);
             profile_env_alarm(p, p->env_m);
         }
     }
