@@ -295,6 +295,16 @@ cmd_profile(CliCtx *ctx, const CliArgs *args, GError **error)
             g_autofree char *len =
                 cli_format_duration(cli_json_int(e, "length_s"));
 
+            if (json_object_get_boolean(member(e, "varying"))) {
+                fprintf(ctx->out,
+                        "  recurring %s burst: every %s within +%s for %s "
+                        "(its time or size varies), up to %.1fx the usual "
+                        "spread, seen %" G_GINT64_FORMAT " times\n",
+                        cli_json_string(m, "metric"), per, off, len,
+                        cli_json_double(e, "magnitude"),
+                        cli_json_int(e, "cycles"));
+                continue;
+            }
             fprintf(ctx->out,
                     "  recurring %s event: every %s at +%s for %s, %+.1f "
                     "spreads, seen %" G_GINT64_FORMAT " times\n",

@@ -1307,6 +1307,8 @@ predictor_profile_json(Predictor *p, const char *dom, GError **error)
                                    model_json_double(evs[j].magnitude));
             json_object_object_add(eo, "cycles",
                                    json_object_new_int(evs[j].cycles));
+            json_object_object_add(eo, "varying",
+                                   json_object_new_boolean(evs[j].varying));
             json_object_array_add(ea, eo);
         }
         json_object_object_add(m, "periods", pa);

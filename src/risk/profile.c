@@ -1448,12 +1448,99 @@ profile_event_cycles(const RiskProfile *p, const ProfSeason *s,
     return seen;
 }
 
+/*
+ * Cycles of the history in which some cell of @ev's phases (of the first
+ * component) stands PROF_EVENT_Z usual spreads from the baseline.
+ */
+static int
+profile_burst_cycles(const RiskProfile *p, const RiskEvent *ev, int k0, int len)
+{
+    const ProfSeason *s = &p->season[0];
+    g_autofree double *y = profile_history(p);
+    double spread = profile_spread(p, 1);
+    int64_t cycle = INT64_MIN;
+    int seen = 0;
+
+    for (size_t i = 0; i < p->hist_len; i++) {
+        int64_t bin = profile_history_bin(p, i);
+        int k = profile_knot(s, bin);
+
+        if (!isfinite(y[i]) || (k - k0 + s->knots) % s->knots >= len ||
+            floor_div(bin, s->period) == cycle) {
+            continue;
+        }
+        if (fabs(y[i] - p->level - profile_seasonal(p, bin)) >=
+            PROF_EVENT_Z * spread) {
+            cycle = floor_div(bin, s->period);
+            seen++;
+        }
+    }
+    return seen;
+}
+
+/*
+ * The varying events of the first component into @ev (room for @room):
+ * runs of knots whose spread factor is PROF_EVENT_Z or more, no longer
+ * than a fixed event may be plus the jitter window either side, seen on
+ * two cycles at least.  Returns: how many.
+ */
+static size_t
+profile_varying_events(const RiskProfile *p, RiskEvent *ev, size_t room)
+{
+    const ProfSeason *s = &p->season[0];
+    int kn = s->knots, k0 = -1, jit, w;
+    size_t nev = 0;
+
+    if (p->nseason == 0 || !s->f || kn < 4) {
+        return 0;
+    }
+    jit = MIN(MAX(PROF_POOL, kn / PROF_JITTER), (kn - 1) / 2);
+    w = MAX(2, kn / PROF_EVENT_SHARE) + 2 * jit;
+    for (int k = 0; k < kn && k0 < 0; k++) {
+        if (s->f[k] < PROF_EVENT_Z) {
+            k0 = k;
+        }
+    }
+    for (int i = 0; k0 >= 0 && i < kn && nev < room;) {
+        int k = (k0 + i) % kn, len = 0;
+        double top = 0;
+
+        if (s->f[k] < PROF_EVENT_Z) {
+            i++;
+            continue;
+        }
+        while (i + len < kn && s->f[(k + len) % kn] >= PROF_EVENT_Z) {
+            top = MAX(top, s->f[(k + len) % kn]);
+            len++;
+        }
+        i += len;
+        if (len > w) {
+            continue;
+        }
+        ev[nev] = (RiskEvent){
+            .period = s->period,
+            .phase = (int) ((int64_t) k * s->period / kn),
+            .length = (int) MAX((int64_t) len * s->period / kn, 1),
+            .magnitude = top,
+            .varying = true,
+        };
+        ev[nev].cycles = profile_burst_cycles(p, &ev[nev], k, len);
+        if (ev[nev].cycles >= 2) {
+            nev++;
+        }
+    }
+    return nev;
+}
+
 static int
 cmp_event(const void *a, const void *b)
 {
     const RiskEvent *x = a, *y = b;
     double mx = fabs(x->magnitude), my = fabs(y->magnitude);
 
+    if (x->varying != y->varying) {
+        return x->varying ? 1 : -1;
+    }
     if (mx != my) {
         return mx < my ? 1 : -1;
     }
@@ -1463,7 +1550,7 @@ cmp_event(const void *a, const void *b)
 size_t
 risk_profile_events(const RiskProfile *p, RiskEvent *ret, size_t max)
 {
-    RiskEvent ev[2 * RISK_MAX_EVENTS];
+    RiskEvent ev[3 * RISK_MAX_EVENTS];
     size_t nev = 0;
     double spread;
 
@@ -1498,7 +1585,7 @@ risk_profile_events(const RiskProfile *p, RiskEvent *ret, size_t max)
         if (k0 < 0) {
             continue;
         }
-        for (int i = 0; i < kn && nev < G_N_ELEMENTS(ev);) {
+        for (int i = 0; i < kn && nev < 2 * RISK_MAX_EVENTS;) {
             int k = (k0 + i) % kn, len = 0;
             double sign = a[k] > 0 ? 1 : -1, sum = 0;
 
@@ -1519,6 +1606,7 @@ risk_profile_events(const RiskProfile *p, RiskEvent *ret, size_t max)
             ev[nev].phase = (int) ((int64_t) k * s->period / kn);
             ev[nev].length = (int) MAX((int64_t) len * s->period / kn, 1);
             ev[nev].magnitude = CLAMP(sum / len, -1e6, 1e6);
+            ev[nev].varying = false;
             ev[nev].cycles =
                 profile_event_cycles(p, s, &ev[nev], k, len, ref[k]);
             if (ev[nev].cycles >= 2) {
@@ -1526,6 +1614,7 @@ risk_profile_events(const RiskProfile *p, RiskEvent *ret, size_t max)
             }
         }
     }
+    nev += profile_varying_events(p, ev + nev, G_N_ELEMENTS(ev) - nev);
     qsort(ev, nev, sizeof(*ev), cmp_event);
     nev = MIN(nev, MIN(max, RISK_MAX_EVENTS));
     if (nev > 0) {

@@ -91,8 +91,13 @@ typedef struct {
     int period;       /* bins */
     int phase;        /* bin within the period where it starts */
     int length;       /* bins it lasts */
-    double magnitude; /* mean excess over the level, in spreads (signed) */
+    double magnitude; /* fixed: mean excess over the level, in spreads
+                       * (signed); varying: the spread at its phases
+                       * over the usual one (> 1) */
     int cycles;       /* cycles it was seen in */
+    bool varying;     /* its start or size varies from cycle to cycle,
+                       * so it shows as a wider spread over [phase,
+                       * phase + length) rather than an offset */
 } RiskEvent;
 
 /* The profiler's view after the last sample. */
@@ -146,7 +151,11 @@ bool risk_profile_expected(const RiskProfile *p, double t_s, double *ret_mean,
 /* Copies up to @max detected periods, strongest first.  Returns: how many. */
 size_t risk_profile_periods(const RiskProfile *p, RiskPeriod *ret, size_t max);
 
-/* Copies up to @max recurring events, largest first.  Returns: how many. */
+/*
+ * Copies up to @max recurring events: those at a fixed time (an offset of
+ * the baseline) largest first, then those whose time or size varies (a
+ * wider spread), largest factor first.  Returns: how many.
+ */
 size_t risk_profile_events(const RiskProfile *p, RiskEvent *ret, size_t max);
 
 /*

@@ -105,6 +105,19 @@ canned_result(const char *method, json_object *params, bool *ret_follow)
         }
         return "{\"domain\":" DOM_WEB1 ",\"history\":[]}";
     }
+    if (g_str_equal(method, "profile")) {
+        return "{\"domain\":\"web1\",\"uuid\":\"u-web1\",\"bin_s\":60,"
+               "\"metrics\":[{\"metric\":\"cpu\",\"samples\":20160,"
+               "\"learning\":false,\"level\":18.0,\"spread\":4.1,"
+               "\"expected_now\":22.0,\"spread_now\":3.2,\"last\":22.4,"
+               "\"drift\":0.1,\"periods\":[{\"period_s\":86400,"
+               "\"strength\":0.82,\"candidate\":true}],"
+               "\"events\":[{\"period_s\":86400,\"offset_s\":7200,"
+               "\"length_s\":1800,\"magnitude\":4.5,\"cycles\":6,"
+               "\"varying\":false},{\"period_s\":86400,\"offset_s\":10500,"
+               "\"length_s\":3900,\"magnitude\":20.9,\"cycles\":14,"
+               "\"varying\":true}]}]}";
+    }
     if (g_str_equal(method, "events")) {
         *ret_follow = json_object_object_get_ex(params, "follow", &v) &&
                       json_object_get_boolean(v);
@@ -1070,6 +1083,24 @@ test_run_daemon_absent(void)
     cutest_rmdir(dir);
 }
 
+/* umbractl profile: a job at a fixed time, and one whose time varies. */
+static void
+test_run_profile(void)
+{
+    g_auto(Run) r = {0};
+
+    daemon_start();
+    run("profile web1", &r);
+    CU_ASSERT_EQUAL(r.status, CLI_EXIT_OK);
+    CU_ASSERT_TRUE(contains(r.out, "  recurring cpu event: every 1d at +2h "
+                                   "for 30m, +4.5 spreads, seen 6 times\n"));
+    CU_ASSERT_TRUE(contains(r.out, "  recurring cpu burst: every 1d within "
+                                   "+2h 55m for 1h 5m (its time or size "
+                                   "varies), up to 20.9x the usual spread, "
+                                   "seen 14 times\n"));
+    daemon_stop();
+}
+
 static void
 test_run_events(void)
 {
@@ -1271,6 +1302,7 @@ static const CutestCase cases[] = {
     {"run_errors", test_run_errors},
     {"run_daemon_absent", test_run_daemon_absent},
     {"run_events", test_run_events},
+    {"run_profile", test_run_profile},
     {"run_top_once", test_run_top_once},
     {"shell", test_shell},
     {"shell_status_and_eof", test_shell_status_and_eof},

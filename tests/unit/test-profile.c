@@ -436,9 +436,11 @@ test_jittered_job(void)
     for (guint32 seed = 1; seed <= 3; seed++) {
         g_autoptr(GRand) r = g_rand_new_with_seed(seed);
         g_autoptr(RiskProfile) p = new_profile(300);
-        size_t n = 14 * 288, job_high = 0, job_samples = 0;
+        size_t n = 14 * 288, job_high = 0, job_samples = 0, k;
         double t0 = 1400025600; /* midnight, UTC */
         int start = 0;
+        RiskEvent ev[RISK_MAX_EVENTS];
+        bool found;
 
         for (size_t i = 0; i < n; i++) {
             double t = t0 + (double) i * 300, tod = fmod(t, DAY_S), d;
@@ -460,6 +462,20 @@ test_jittered_job(void)
         }
         CU_ASSERT(job_samples >= 18);
         CU_ASSERT_EQUAL(job_high, 0);
+
+        /* Reported as a varying event covering 02:40-03:30. */
+        k = risk_profile_events(p, ev, G_N_ELEMENTS(ev));
+        found = false;
+        for (size_t i = 0; i < k; i++) {
+            if (ev[i].varying && ev[i].period == 288 && ev[i].phase <= 33 &&
+                ev[i].phase + ev[i].length >= 42 && ev[i].length <= 24 &&
+                ev[i].magnitude >= 3 && ev[i].cycles >= 10) {
+                found = true;
+            }
+            /* Nothing else recurs. */
+            CU_ASSERT(ev[i].varying);
+        }
+        CU_ASSERT(found);
     }
 }
 
