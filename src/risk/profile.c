@@ -141,7 +141,6 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "util/order.h"
@@ -1208,17 +1207,6 @@ profile_detectors(RiskProfile *p, double z, double env, bool learning)
         p->gpos = p->gneg = 0;
         return 0;
     }
-    if (drift >= 0.5 && getenv("UMBRA_DBG")) {
-        fprintf(stderr, "DBG %.0f %.2f %.2f %.2f %.3f %.3f %.3f %.0f\n",
-                p->last_t, q[0], q[1], q[2],
-                profile_score(
-                    p, 1 / MAX(profile_tail_p(p, &p->tail[0], q[0]), 1e-300)),
-                profile_score(
-                    p, 1 / MAX(profile_tail_p(p, &p->tail[1], q[1]), 1e-300)),
-                profile_score(
-                    p, 1 / MAX(profile_tail_p(p, &p->tail[2], q[2]), 1e-300)),
-                (double) p->d.samples);
-    }
     return drift;
 }
 
@@ -1449,11 +1437,12 @@ profile_event_cycles(const RiskProfile *p, const ProfSeason *s,
 }
 
 /*
- * Cycles of the history in which some cell of @ev's phases (of the first
- * component) stands PROF_EVENT_Z usual spreads from the baseline.
+ * Cycles of the history in which some cell of the @len knots from @k0 (of
+ * the first component) stands PROF_EVENT_Z usual spreads from the
+ * baseline.
  */
 static int
-profile_burst_cycles(const RiskProfile *p, const RiskEvent *ev, int k0, int len)
+profile_burst_cycles(const RiskProfile *p, int k0, int len)
 {
     const ProfSeason *s = &p->season[0];
     g_autofree double *y = profile_history(p);
@@ -1524,7 +1513,7 @@ profile_varying_events(const RiskProfile *p, RiskEvent *ev, size_t room)
             .magnitude = top,
             .varying = true,
         };
-        ev[nev].cycles = profile_burst_cycles(p, &ev[nev], k, len);
+        ev[nev].cycles = profile_burst_cycles(p, k, len);
         if (ev[nev].cycles >= 2) {
             nev++;
         }
