@@ -297,8 +297,8 @@ cmd_profile(CliCtx *ctx, const CliArgs *args, GError **error)
 
             if (json_object_get_boolean(member(e, "varying"))) {
                 fprintf(ctx->out,
-                        "  recurring %s burst: every %s within +%s for %s "
-                        "(its time or size varies), up to %.1fx the usual "
+                        "  recurring %s event at a varying time or size: every "
+                        "%s within +%s for %s, up to %.1fx the usual "
                         "spread, seen %" G_GINT64_FORMAT " times\n",
                         cli_json_string(m, "metric"), per, off, len,
                         cli_json_double(e, "magnitude"),

@@ -38,15 +38,17 @@
  * either side (a median keeps the edges of a run of three knots or
  * more), backfitted twice between the two periods; F from each
  * cell's absolute residual widened to the largest within 1/48 of the
- * period (half an hour of a day: a job whose start jitters lands on the
- * same knots every cycle), then the median of these over the same
- * neighbourhood, over that of all knots (a median across cycles, so a
+ * period, at least two knots (half an hour of a day: a job whose start
+ * jitters lands on the same knots every cycle), then the median of these over
+ * the same neighbourhood, over that of all knots (a median across cycles, so a
  * one-off departure does not make its phase noisy); and, when the
  * periods change, L from the last cycle.  A nightly job seen on two
  * nights is thus part of normal after the next detection, and a
  * recurring event is a run of at most 1/16 of the period's knots whose
  * offset stands 3 spreads or more out of the median of the surrounding
- * knots (risk_profile_events()).
+ * knots (risk_profile_events()); a *varying* one, a run of knots of
+ * the first period whose spread factor is 3 or more (a job whose time
+ * or size varies), away from the fixed ones.
  *
  * Drift: three detectors, each giving a statistic q on the scale of |z|:
  *
@@ -97,7 +99,7 @@
  * 0.9 is nine times rarer, 0.1 nine times more common.  Checked by
  * tests/unit/test-profile.c on Gaussian-residual day + week data (0.2
  * to 4 episodes a week required; 0.59 measured at 5-minute samples,
- * 0.78 at 1-minute, and 0.76 at 30-minute in a longer run: the
+ * 0.67 at 1-minute: the
  * envelope seldom fires on such data, so the budget is not all used),
  * and for speed once the week is learnt: a shift of 5 noise sds reaches
  * 0.5 on its first sample (at most the second), of 4 by the second (at
@@ -109,8 +111,10 @@
  * plus the median of the residuals since (a spike leaves it unchanged, a
  * sustained shift moves it at once), the score holds at the alarm's
  * while the departure persists (that median on the alarm's side, at
- * least half its residual and a spread out), else is the larger of the
- * alarm's, decaying by 0.45 a sample, and the level detector's view of
+ * least half its residual and a spread out; the side of the CUSUM for an
+ * alarm of another detector), and once that lapses (for good) is the
+ * larger of the alarm's, decaying by 0.45 a sample from there, and the
+ * level detector's view of
  * the residual against the alarm-time baseline; at the end sigma is
  * raised to the MAD of those residuals if larger.  The envelope counts
  * the smoothed value and the new level of the alarm and its relearning
@@ -279,7 +283,9 @@ struct RiskProfile {
     size_t nrel;
     double rel[PROF_RELEARN_MAX];
     double level_alarm;
-    double r_alarm; /* the alarm's residual */
+    double r_alarm; /* the alarm's departure (signed) */
+    size_t held;    /* samples the score was held at the peak */
+    bool lapsed;    /* the departure stopped persisting */
     double peak;
 
     RiskDrift d;
@@ -1115,13 +1121,22 @@ profile_score(const RiskProfile *p, double arl)
     return CLAMP(arl / (arl + n), 0, 1);
 }
 
+/*
+ * An alarm of score @drift on a sample of residual @r (@spread at its
+ * phase): the detectors rest and the level is relearnt.  The departure's
+ * side is that of @r, or when @r is within a spread (an alarm of the
+ * change or envelope detector) that of the larger CUSUM side, a spread
+ * out.
+ */
 static void
-profile_relearn_start(RiskProfile *p, double drift, double r)
+profile_relearn_start(RiskProfile *p, double drift, double r, double spread)
 {
     p->relearn_left = p->o.relearn;
     p->nrel = 0;
     p->level_alarm = p->level;
-    p->r_alarm = r;
+    p->r_alarm = fabs(r) >= spread ? r : p->gpos >= p->gneg ? spread : -spread;
+    p->held = 0;
+    p->lapsed = false;
     p->peak = drift;
     p->gpos = p->gneg = 0;
     p->zw_prev_ok = false;
@@ -1154,17 +1169,20 @@ profile_relearn_step(RiskProfile *p, double r0, double spread, double factor)
     /* The departure persists while the median of the samples since the
      * alarm stays on its side, at least half as far out and a spread
      * out: the score holds (one noisy sample of a shift does not end the
-     * episode and the next begin a second).  Otherwise it decays, but
-     * not below what the level detector makes of the departure now. */
-    if (shift * p->r_alarm > 0 &&
+     * episode and the next begin a second).  Once it lapses it decays
+     * from there, never held again, but not below what the level
+     * detector makes of the departure now. */
+    if (!p->lapsed && shift * p->r_alarm > 0 &&
         fabs(shift) >= MAX(PROF_PERSIST * fabs(p->r_alarm), spread)) {
+        p->held = p->nrel;
         return p->peak;
     }
+    p->lapsed = true;
     live = profile_score(
         p, 1 / MAX(profile_tail_p(p, &p->tail[PROF_DET_LEVEL],
                                   MIN(fabs(r0) / spread, PROF_ZMAX)),
                    1e-300));
-    return MAX(p->peak * pow(PROF_DECAY, (double) p->nrel), live);
+    return MAX(p->peak * pow(PROF_DECAY, (double) (p->nrel - p->held)), live);
 }
 
 /*
@@ -1337,7 +1355,7 @@ risk_profile_update(RiskProfile *p, double t_s, double value)
         drift = profile_detectors(p, z, env, learning);
         profile_learn(p, bin, r, z, spread, factor);
         if (!learning && drift >= 0.5) {
-            profile_relearn_start(p, drift, r);
+            profile_relearn_start(p, drift, r, spread);
             profile_env_alarm(p, p->env_m);
         }
     }
@@ -1436,6 +1454,18 @@ profile_event_cycles(const RiskProfile *p, const ProfSeason *s,
     return seen;
 }
 
+/* Whether any of the @len knots from @k0 (circular, of @kn) is flagged. */
+static bool
+profile_knots_flagged(const bool *flags, int kn, int k0, int len)
+{
+    for (int i = 0; i < MIN(len, kn); i++) {
+        if (flags[((k0 + i) % kn + kn) % kn]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * Cycles of the history in which some cell of the @len knots from @k0 (of
  * the first component) stands PROF_EVENT_Z usual spreads from the
@@ -1454,13 +1484,17 @@ profile_burst_cycles(const RiskProfile *p, int k0, int len)
         int64_t bin = profile_history_bin(p, i);
         int k = profile_knot(s, bin);
 
+        /* Cycles counted from the run's start, so a run across the
+         * period's end is one occurrence. */
+        int64_t c = floor_div(bin - (int64_t) k0 * p->cell, s->period);
+
         if (!isfinite(y[i]) || (k - k0 + s->knots) % s->knots >= len ||
-            floor_div(bin, s->period) == cycle) {
+            c == cycle) {
             continue;
         }
         if (fabs(y[i] - p->level - profile_seasonal(p, bin)) >=
             PROF_EVENT_Z * spread) {
-            cycle = floor_div(bin, s->period);
+            cycle = c;
             seen++;
         }
     }
@@ -1471,10 +1505,13 @@ profile_burst_cycles(const RiskProfile *p, int k0, int len)
  * The varying events of the first component into @ev (room for @room):
  * runs of knots whose spread factor is PROF_EVENT_Z or more, no longer
  * than a fixed event may be plus the jitter window either side, seen on
- * two cycles at least.  Returns: how many.
+ * two cycles at least, and not within the jitter window of a knot of a
+ * fixed event (@fixed, a flag per knot: a job at a fixed time whose size
+ * varies is reported once).  Returns: how many.
  */
 static size_t
-profile_varying_events(const RiskProfile *p, RiskEvent *ev, size_t room)
+profile_varying_events(const RiskProfile *p, const bool *fixed, RiskEvent *ev,
+                       size_t room)
 {
     const ProfSeason *s = &p->season[0];
     int kn = s->knots, k0 = -1, jit, w;
@@ -1503,7 +1540,8 @@ profile_varying_events(const RiskProfile *p, RiskEvent *ev, size_t room)
             len++;
         }
         i += len;
-        if (len > w) {
+        if (len > w ||
+            profile_knots_flagged(fixed, kn, k - jit, len + 2 * jit)) {
             continue;
         }
         ev[nev] = (RiskEvent){
@@ -1542,12 +1580,17 @@ risk_profile_events(const RiskProfile *p, RiskEvent *ret, size_t max)
     RiskEvent ev[3 * RISK_MAX_EVENTS];
     size_t nev = 0;
     double spread;
+    g_autofree bool *fixed = NULL; /* knots of the first component's
+                                    * fixed events */
 
     g_return_val_if_fail(p != NULL, 0);
     if (!p->warm_done) {
         return 0;
     }
     spread = profile_spread(p, 1);
+    if (p->nseason > 0) {
+        fixed = g_new0(bool, p->season[0].knots);
+    }
     for (size_t j = 0; j < p->nseason; j++) {
         const ProfSeason *s = &p->season[j];
         int kn = s->knots, w = MAX(2, kn / PROF_EVENT_SHARE);
@@ -1599,11 +1642,17 @@ risk_profile_events(const RiskProfile *p, RiskEvent *ret, size_t max)
             ev[nev].cycles =
                 profile_event_cycles(p, s, &ev[nev], k, len, ref[k]);
             if (ev[nev].cycles >= 2) {
+                for (int d = 0; j == 0 && d < len; d++) {
+                    fixed[(k + d) % kn] = true;
+                }
                 nev++;
             }
         }
     }
-    nev += profile_varying_events(p, ev + nev, G_N_ELEMENTS(ev) - nev);
+    if (fixed) {
+        nev +=
+            profile_varying_events(p, fixed, ev + nev, G_N_ELEMENTS(ev) - nev);
+    }
     qsort(ev, nev, sizeof(*ev), cmp_event);
     nev = MIN(nev, MIN(max, RISK_MAX_EVENTS));
     if (nev > 0) {

@@ -92,8 +92,9 @@ typedef struct {
     int phase;        /* bin within the period where it starts */
     int length;       /* bins it lasts */
     double magnitude; /* fixed: mean excess over the level, in spreads
-                       * (signed); varying: the spread at its phases
-                       * over the usual one (> 1) */
+                       * (signed); varying: the largest spread factor
+                       * over its phases (the spread there over the
+                       * usual one, 3 or more) */
     int cycles;       /* cycles it was seen in */
     bool varying;     /* its start or size varies from cycle to cycle,
                        * so it shows as a wider spread over [phase,

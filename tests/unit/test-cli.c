@@ -1094,9 +1094,9 @@ test_run_profile(void)
     CU_ASSERT_EQUAL(r.status, CLI_EXIT_OK);
     CU_ASSERT_TRUE(contains(r.out, "  recurring cpu event: every 1d at +2h "
                                    "for 30m, +4.5 spreads, seen 6 times\n"));
-    CU_ASSERT_TRUE(contains(r.out, "  recurring cpu burst: every 1d within "
-                                   "+2h 55m for 1h 5m (its time or size "
-                                   "varies), up to 20.9x the usual spread, "
+    CU_ASSERT_TRUE(contains(r.out, "  recurring cpu event at a varying time "
+                                   "or size: every 1d within +2h 55m for "
+                                   "1h 5m, up to 20.9x the usual spread, "
                                    "seen 14 times\n"));
     daemon_stop();
 }
