@@ -48,7 +48,9 @@
  * offset stands 3 spreads or more out of the median of the surrounding
  * knots (risk_profile_events()); a *varying* one, a run of knots of
  * the first period whose spread factor is 3 or more (a job whose time
- * or size varies), away from the fixed ones.
+ * or size varies), away from the fixed ones; unless some of its knots
+ * stood 3 spreads out in 4 of 5 of its cycles: then a fixed job too short
+ * for the pooled offsets, reported as a fixed event at those knots.
  *
  * Drift: three detectors, each giving a statistic q on the scale of |z|:
  *
@@ -177,6 +179,7 @@
 #define PROF_PERIOD_RATIO 1.5   /* least ratio of two periods in use */
 #define PROF_POOL 2             /* knots either side pooled in a refit */
 #define PROF_JITTER 48          /* a job's start jitters by 1/48 period */
+#define PROF_FIXED_SHARE 0.8    /* a short job's knots hit in 4 cycles of 5 */
 #define PROF_ENV_BLOCKS 28      /* envelope: blocks of reference (a week) */
 #define PROF_ENV_PER_DAY 4      /* envelope blocks per day */
 #define PROF_ENV_MIN 4          /* reference blocks before it reports */
@@ -1502,6 +1505,76 @@ profile_burst_cycles(const RiskProfile *p, int k0, int len)
 }
 
 /*
+ * Whether a burst over the @len knots from @k0 (of the first component)
+ * is a short job at a fixed time: the knots that stand PROF_EVENT_Z usual
+ * spreads out on one side in PROF_FIXED_SHARE of the @cycles it was seen
+ * in or more.  Offsets are fitted as medians pooled over PROF_POOL knots
+ * either side, so a job shorter than PROF_POOL + 1 knots leaves them and
+ * shows only in the spread factors; this tells it from one whose time
+ * varies.  When so, makes @ev that fixed event (the longest such run of
+ * knots; its magnitude the mean departure there in usual spreads).
+ * Returns: whether it did.
+ */
+static bool
+profile_fixed_burst(const RiskProfile *p, int k0, int len, int cycles,
+                    RiskEvent *ev)
+{
+    const ProfSeason *s = &p->season[0];
+    g_autofree double *y = profile_history(p);
+    g_autofree int *hits = g_new0(int, 2 * len);
+    g_autofree double *sum = g_new0(double, 2 * len);
+    double spread = profile_spread(p, 1), need = PROF_FIXED_SHARE * cycles;
+    int best = -1, blen = 0, bside = 0;
+
+    for (size_t i = 0; i < p->hist_len; i++) {
+        int64_t bin = profile_history_bin(p, i);
+        int off = (profile_knot(s, bin) - k0 + s->knots) % s->knots;
+        double r;
+
+        if (!isfinite(y[i]) || off >= len) {
+            continue;
+        }
+        r = y[i] - p->level - profile_seasonal(p, bin);
+        if (fabs(r) >= PROF_EVENT_Z * spread) {
+            hits[2 * off + (r < 0)]++;
+            sum[2 * off + (r < 0)] += r;
+        }
+    }
+    for (int side = 0; side < 2; side++) {
+        for (int i = 0; i < len;) {
+            int n = 0;
+
+            while (i + n < len && hits[2 * (i + n) + side] >= need) {
+                n++;
+            }
+            if (n > blen) {
+                best = i;
+                blen = n;
+                bside = side;
+            }
+            i += MAX(n, 1);
+        }
+    }
+    if (cycles < 3 || blen == 0) {
+        return false;
+    }
+    ev->phase =
+        (int) ((int64_t) ((k0 + best) % s->knots) * s->period / s->knots);
+    ev->length = (int) MAX((int64_t) blen * s->period / s->knots, 1);
+    ev->magnitude = 0;
+    ev->cycles = INT_MAX;
+    for (int i = best; i < best + blen; i++) {
+        int h = hits[2 * i + bside];
+
+        ev->magnitude += sum[2 * i + bside] / h / spread / blen;
+        ev->cycles = MIN(ev->cycles, h);
+    }
+    ev->magnitude = CLAMP(ev->magnitude, -1e6, 1e6);
+    ev->varying = false;
+    return true;
+}
+
+/*
  * The varying events of the first component into @ev (room for @room):
  * runs of knots whose spread factor is PROF_EVENT_Z or more, no longer
  * than a fixed event may be plus the jitter window either side, seen on
@@ -1553,6 +1626,7 @@ profile_varying_events(const RiskProfile *p, const bool *fixed, RiskEvent *ev,
         };
         ev[nev].cycles = profile_burst_cycles(p, k, len);
         if (ev[nev].cycles >= 2) {
+            profile_fixed_burst(p, k, len, ev[nev].cycles, &ev[nev]);
             nev++;
         }
     }

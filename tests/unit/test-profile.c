@@ -456,6 +456,37 @@ test_nightly_event(void)
 }
 
 /*
+ * A short job at a fixed time (10 minutes from 02:00 at +12, two knots:
+ * too short to move the pooled offsets, so it shows in the spread
+ * factors): reported once, at its time, and not as varying.
+ */
+static void
+test_short_job(void)
+{
+    for (guint32 seed = 1; seed <= 3; seed++) {
+        g_autoptr(GRand) r = g_rand_new_with_seed(seed);
+        g_autoptr(RiskProfile) p = new_profile(300);
+        double t0 = 1400025600; /* midnight, UTC */
+        RiskEvent ev[RISK_MAX_EVENTS];
+        size_t k;
+
+        for (size_t i = 0; i < 10 * 288; i++) {
+            double t = t0 + (double) i * 300, tod = fmod(t, DAY_S);
+
+            risk_profile_update(p, t,
+                                20 + 5 * sin(2 * M_PI * t / DAY_S) +
+                                    (tod >= 7200 && tod < 7800 ? 12 : 0) +
+                                    gauss(r));
+        }
+        k = risk_profile_events(p, ev, G_N_ELEMENTS(ev));
+        CU_ASSERT_EQUAL_FATAL(k, 1);
+        CU_ASSERT(!ev[0].varying && ev[0].period == 288 && ev[0].phase == 24 &&
+                  ev[0].length == 2 && ev[0].magnitude > 3 &&
+                  ev[0].cycles >= 8);
+    }
+}
+
+/*
  * A job at a fixed time whose size varies (02:00 for 30 minutes, +4 to
  * +20 a night): reported once, not also as a varying event over the same
  * phases.
@@ -818,6 +849,7 @@ static const CutestCase cases[] = {
     {"nightly_event", test_nightly_event},
     {"jittered_job", test_jittered_job},
     {"sized_job_once", test_sized_job_once},
+    {"short_job", test_short_job},
     {"drift_relearns_smaller", test_drift_relearns_smaller},
     {"bad_input", test_bad_input},
     {"gaps", test_gaps},
