@@ -49,8 +49,9 @@
  * knots (risk_profile_events()); a *varying* one, a run of knots of
  * the first period whose spread factor is 3 or more (a job whose time
  * or size varies), away from the fixed ones; unless some of its knots
- * stood 3 spreads out in 4 of 5 of its cycles: then a fixed job too short
- * for the pooled offsets, reported as a fixed event at those knots.
+ * stood 3 spreads out on one side in 4 of 5 of its cycles and the rest
+ * of it seldom did: then fixed jobs too short for the pooled offsets,
+ * reported as fixed events at those knots.
  *
  * Drift: three detectors, each giving a statistic q on the scale of |z|:
  *
@@ -179,12 +180,12 @@
 #define PROF_PERIOD_RATIO 1.5   /* least ratio of two periods in use */
 #define PROF_POOL 2             /* knots either side pooled in a refit */
 #define PROF_JITTER 48          /* a job's start jitters by 1/48 period */
-#define PROF_FIXED_SHARE 0.8    /* a short job's knots hit in 4 cycles of 5 */
-#define PROF_ENV_BLOCKS 28      /* envelope: blocks of reference (a week) */
-#define PROF_ENV_PER_DAY 4      /* envelope blocks per day */
-#define PROF_ENV_MIN 4          /* reference blocks before it reports */
-#define PROF_ENV_RECENT 2       /* newest closed blocks not in the reference */
-#define PROF_ENV_SMOOTH 64      /* its smoothing half-life: 1/64 day */
+#define PROF_FIXED_OF 5    /* a short job's knots hit in all but 1 cycle of 5 */
+#define PROF_ENV_BLOCKS 28 /* envelope: blocks of reference (a week) */
+#define PROF_ENV_PER_DAY 4 /* envelope blocks per day */
+#define PROF_ENV_MIN 4     /* reference blocks before it reports */
+#define PROF_ENV_RECENT 2  /* newest closed blocks not in the reference */
+#define PROF_ENV_SMOOTH 64 /* its smoothing half-life: 1/64 day */
 
 /* The detectors (file comment, "Drift"). */
 enum { PROF_DET_LEVEL, PROF_DET_SHIFT, PROF_DET_RANGE, PROF_NDET };
@@ -1506,26 +1507,44 @@ profile_burst_cycles(const RiskProfile *p, int k0, int len)
 
 /*
  * Whether a burst over the @len knots from @k0 (of the first component)
- * is a short job at a fixed time: the knots that stand PROF_EVENT_Z usual
- * spreads out on one side in PROF_FIXED_SHARE of the @cycles it was seen
- * in or more.  Offsets are fitted as medians pooled over PROF_POOL knots
- * either side, so a job shorter than PROF_POOL + 1 knots leaves them and
- * shows only in the spread factors; this tells it from one whose time
- * varies.  When so, makes @ev that fixed event (the longest such run of
- * knots; its magnitude the mean departure there in usual spreads).
- * Returns: whether it did.
+ * is short jobs at fixed times.  Offsets are fitted as medians pooled
+ * over PROF_POOL knots either side, so a job shorter than PROF_POOL + 1
+ * knots leaves them and shows only in the spread factors; this tells it
+ * from one whose time varies.  A *hit* is a cycle in which a knot stood
+ * PROF_EVENT_Z usual spreads out on one side; it is, when the burst was
+ * seen in 3 @cycles or more, each run of knots hit on one side in all
+ * but 1 of PROF_FIXED_OF of them or more, with no more hits than 1 in
+ * PROF_FIXED_OF of them on that side elsewhere (beyond a knot either side of
+ * such a run: a job whose start wanders hits its middle knots on many cycles by
+ * chance, and the others too).  When so, writes one fixed event per such
+ * run into @ev (room for @room; its magnitude the mean departure there
+ * when hit, in usual spreads; its cycles the fewest hits of its knots).
+ * Returns: how many (0: not fixed, @ev untouched).
  */
+/* Whether a knot hit in @hits of @cycles is hit often enough. */
 static bool
+profile_fixed_hit(int hits, int cycles)
+{
+    return hits * PROF_FIXED_OF >= cycles * (PROF_FIXED_OF - 1);
+}
+
+static size_t
 profile_fixed_burst(const RiskProfile *p, int k0, int len, int cycles,
-                    RiskEvent *ev)
+                    RiskEvent *ev, size_t room)
 {
     const ProfSeason *s = &p->season[0];
-    g_autofree double *y = profile_history(p);
+    g_autofree double *y = NULL;
     g_autofree int *hits = g_new0(int, 2 * len);
     g_autofree double *sum = g_new0(double, 2 * len);
-    double spread = profile_spread(p, 1), need = PROF_FIXED_SHARE * cycles;
-    int best = -1, blen = 0, bside = 0;
+    g_autofree bool *near = g_new0(bool, 2 * len);
+    double spread = profile_spread(p, 1);
+    size_t nev = 0;
+    int runs = 0;
 
+    if (cycles < 3 || room == 0) {
+        return 0;
+    }
+    y = profile_history(p);
     for (size_t i = 0; i < p->hist_len; i++) {
         int64_t bin = profile_history_bin(p, i);
         int off = (profile_knot(s, bin) - k0 + s->knots) % s->knots;
@@ -1540,38 +1559,57 @@ profile_fixed_burst(const RiskProfile *p, int k0, int len, int cycles,
             sum[2 * off + (r < 0)] += r;
         }
     }
+    /* The runs, and the knots within one of them. */
     for (int side = 0; side < 2; side++) {
-        for (int i = 0; i < len;) {
+        int stray = 0, side_runs = 0;
+
+        for (int i = 0; i < len; i++) {
+            if (profile_fixed_hit(hits[2 * i + side], cycles)) {
+                side_runs++;
+                for (int d = -1; d <= 1; d++) {
+                    if (i + d >= 0 && i + d < len) {
+                        near[2 * (i + d) + side] = true;
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < len; i++) {
+            stray += near[2 * i + side] ? 0 : hits[2 * i + side];
+        }
+        if (side_runs > 0 && stray * PROF_FIXED_OF > cycles) {
+            return 0;
+        }
+        runs += side_runs;
+    }
+    if (runs == 0) {
+        return 0;
+    }
+    for (int side = 0; side < 2; side++) {
+        for (int i = 0; i < len && nev < room;) {
+            RiskEvent e = {.period = s->period, .cycles = INT_MAX};
             int n = 0;
 
-            while (i + n < len && hits[2 * (i + n) + side] >= need) {
+            while (i + n < len &&
+                   profile_fixed_hit(hits[2 * (i + n) + side], cycles)) {
+                int h = hits[2 * (i + n) + side];
+
+                e.magnitude += sum[2 * (i + n) + side] / h / spread;
+                e.cycles = MIN(e.cycles, h);
                 n++;
             }
-            if (n > blen) {
-                best = i;
-                blen = n;
-                bside = side;
+            if (n == 0) {
+                i++;
+                continue;
             }
-            i += MAX(n, 1);
+            e.phase =
+                (int) ((int64_t) ((k0 + i) % s->knots) * s->period / s->knots);
+            e.length = (int) MAX((int64_t) n * s->period / s->knots, 1);
+            e.magnitude = CLAMP(e.magnitude / n, -1e6, 1e6);
+            ev[nev++] = e;
+            i += n;
         }
     }
-    if (cycles < 3 || blen == 0) {
-        return false;
-    }
-    ev->phase =
-        (int) ((int64_t) ((k0 + best) % s->knots) * s->period / s->knots);
-    ev->length = (int) MAX((int64_t) blen * s->period / s->knots, 1);
-    ev->magnitude = 0;
-    ev->cycles = INT_MAX;
-    for (int i = best; i < best + blen; i++) {
-        int h = hits[2 * i + bside];
-
-        ev->magnitude += sum[2 * i + bside] / h / spread / blen;
-        ev->cycles = MIN(ev->cycles, h);
-    }
-    ev->magnitude = CLAMP(ev->magnitude, -1e6, 1e6);
-    ev->varying = false;
-    return true;
+    return nev;
 }
 
 /*
@@ -1626,8 +1664,10 @@ profile_varying_events(const RiskProfile *p, const bool *fixed, RiskEvent *ev,
         };
         ev[nev].cycles = profile_burst_cycles(p, k, len);
         if (ev[nev].cycles >= 2) {
-            profile_fixed_burst(p, k, len, ev[nev].cycles, &ev[nev]);
-            nev++;
+            size_t nf = profile_fixed_burst(p, k, len, ev[nev].cycles, ev + nev,
+                                            room - nev);
+
+            nev += MAX(nf, 1);
         }
     }
     return nev;

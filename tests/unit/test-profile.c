@@ -456,33 +456,61 @@ test_nightly_event(void)
 }
 
 /*
- * A short job at a fixed time (10 minutes from 02:00 at +12, two knots:
- * too short to move the pooled offsets, so it shows in the spread
- * factors): reported once, at its time, and not as varying.
+ * Ten nights of the rhythm plus a 10-minute job at +12 from 02:00 and,
+ * with @second, another from 02:30 (two knots each: too short to move
+ * the pooled offsets, so they show in the spread factors).  Returns: the
+ * profile's events in @ev, how many.
  */
+static size_t
+short_jobs(guint32 seed, bool second, RiskEvent *ev, size_t max)
+{
+    g_autoptr(GRand) r = g_rand_new_with_seed(seed);
+    g_autoptr(RiskProfile) p = new_profile(300);
+    double t0 = 1400025600; /* midnight, UTC */
+
+    for (size_t i = 0; i < 10 * 288; i++) {
+        double t = t0 + (double) i * 300, tod = fmod(t, DAY_S);
+        bool job = (tod >= 7200 && tod < 7800) ||
+                   (second && tod >= 9000 && tod < 9600);
+
+        risk_profile_update(p, t,
+                            20 + 5 * sin(2 * M_PI * t / DAY_S) +
+                                (job ? 12 : 0) + gauss(r));
+    }
+    return risk_profile_events(p, ev, max);
+}
+
+/* A short job at a fixed time: reported once, at its time, not varying. */
 static void
 test_short_job(void)
 {
     for (guint32 seed = 1; seed <= 3; seed++) {
-        g_autoptr(GRand) r = g_rand_new_with_seed(seed);
-        g_autoptr(RiskProfile) p = new_profile(300);
-        double t0 = 1400025600; /* midnight, UTC */
         RiskEvent ev[RISK_MAX_EVENTS];
-        size_t k;
+        size_t k = short_jobs(seed, false, ev, G_N_ELEMENTS(ev));
 
-        for (size_t i = 0; i < 10 * 288; i++) {
-            double t = t0 + (double) i * 300, tod = fmod(t, DAY_S);
-
-            risk_profile_update(p, t,
-                                20 + 5 * sin(2 * M_PI * t / DAY_S) +
-                                    (tod >= 7200 && tod < 7800 ? 12 : 0) +
-                                    gauss(r));
-        }
-        k = risk_profile_events(p, ev, G_N_ELEMENTS(ev));
         CU_ASSERT_EQUAL_FATAL(k, 1);
         CU_ASSERT(!ev[0].varying && ev[0].period == 288 && ev[0].phase == 24 &&
                   ev[0].length == 2 && ev[0].magnitude > 3 &&
                   ev[0].cycles >= 8);
+    }
+}
+
+/* Two short jobs half an hour apart: one run of high spread factors,
+ * reported as two fixed events. */
+static void
+test_two_short_jobs(void)
+{
+    for (guint32 seed = 1; seed <= 3; seed++) {
+        RiskEvent ev[RISK_MAX_EVENTS];
+        size_t k = short_jobs(seed, true, ev, G_N_ELEMENTS(ev));
+
+        CU_ASSERT_EQUAL_FATAL(k, 2);
+        for (size_t i = 0; i < k; i++) {
+            CU_ASSERT(!ev[i].varying && ev[i].length == 2 &&
+                      ev[i].magnitude > 3 && ev[i].cycles >= 8);
+        }
+        CU_ASSERT(MIN(ev[0].phase, ev[1].phase) == 24 &&
+                  MAX(ev[0].phase, ev[1].phase) == 30);
     }
 }
 
@@ -850,6 +878,7 @@ static const CutestCase cases[] = {
     {"jittered_job", test_jittered_job},
     {"sized_job_once", test_sized_job_once},
     {"short_job", test_short_job},
+    {"two_short_jobs", test_two_short_jobs},
     {"drift_relearns_smaller", test_drift_relearns_smaller},
     {"bad_input", test_bad_input},
     {"gaps", test_gaps},
