@@ -391,6 +391,15 @@ main(int argc, char **argv)
         return startup_fail(2, "%s", err->message);
     }
 
+    /* The main thread owns the default main context from before any
+     * other thread runs to the end: libvirt's event thread iterates that
+     * context too, and would otherwise run umbrad's handlers (monitor
+     * results, RPC, timers) beside the main thread whenever the main loop
+     * is not running (start-up, shutdown).  While it runs, the main loop
+     * dispatches libvirt's handles as well. */
+    if (!g_main_context_acquire(NULL)) {
+        return startup_fail(2, "cannot own the main context");
+    }
     sys_virt_init();
     m = monitor_new(cfg, &sys_virt_libvirt_ops, store);
     if (strcmp(cfg->forecast_model, "off") != 0) {
@@ -496,6 +505,7 @@ main(int argc, char **argv)
         unlink(pid_file);
     }
     g_main_loop_unref(d.loop);
+    g_main_context_release(NULL);
     g_message("umbrad stopped");
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "util/loop.h"
 
 #define HISTORY_DAYS 14
 #define FITS_PER_TICK 8
@@ -303,7 +304,7 @@ job_run_and_post(gpointer data, gpointer user_data)
     Job *j = data;
 
     job_run(j, user_data);
-    g_main_context_invoke(j->f->ctx, job_done, j);
+    util_context_post(j->f->ctx, job_done, j);
 }
 
 int64_t

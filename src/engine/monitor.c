@@ -20,6 +20,7 @@
 #include "model/json.h"
 #include "stats/rates.h"
 #include "util/clock.h"
+#include "util/loop.h"
 
 /* clang-format off */
 G_DEFINE_QUARK(umbra-monitor-error-quark, monitor_error)
@@ -117,6 +118,7 @@ struct Monitor {
     const SysVirtOps *ops;
     TsdbStore *store;
     GMainContext *ctx;   /* where results are delivered */
+    bool owns_ctx;       /* acquired by monitor_start() */
     GPtrArray *workers;  /* HostWorker* */
     GHashTable *domains; /* uuid -> DomTrack* */
     GArray *subscribers; /* Subscriber */
@@ -288,7 +290,7 @@ post_state(HostWorker *w, HostState state, const char *error,
     msg->error = g_strdup(error);
     msg->hostname = g_strdup(hostname);
     msg->retry_at = retry_at;
-    g_main_context_invoke(w->m->ctx, apply_state, msg);
+    util_context_post(w->m->ctx, apply_state, msg);
 }
 
 static void
@@ -302,7 +304,7 @@ worker_event_cb(const char *uuid, const char *name, const char *type,
     msg->ev = umbra_event_new(EVENT_SOURCE_LIBVIRT, w->conf->name, name,
                               uuid && *uuid ? uuid : NULL, type, detail);
     msg->ev->wall_us = util_clock_wall();
-    g_main_context_invoke(w->m->ctx, apply_event, msg);
+    util_context_post(w->m->ctx, apply_event, msg);
 }
 
 static void
@@ -434,7 +436,7 @@ worker_main(gpointer data)
             g_free(round);
             continue; /* noticed as dead at the top of the loop */
         }
-        g_main_context_invoke(m->ctx, apply_round, round);
+        util_context_post(m->ctx, apply_round, round);
 
         next_tick += interval;
         if (next_tick <= util_clock_mono()) {
@@ -470,6 +472,11 @@ monitor_start(Monitor *m)
     GSource *src;
 
     m->ctx = g_main_context_ref_thread_default();
+    m->owns_ctx = g_main_context_acquire(m->ctx);
+    if (!m->owns_ctx) {
+        g_warning("monitor: another thread owns the main context; results "
+                  "may be handled there");
+    }
     /* One store transaction per interval for all hosts' rounds, rather
      * than one per host round: fewer commits, less WAL traffic. */
     src = g_timeout_source_new((guint) (m->cfg->interval_s * 1000));
@@ -551,6 +558,9 @@ monitor_free(Monitor *m)
     g_queue_clear_full(&m->pending, (GDestroyNotify) pending_free);
     g_queue_clear_full(&m->recent, (GDestroyNotify) umbra_event_free);
     if (m->ctx) {
+        if (m->owns_ctx) {
+            g_main_context_release(m->ctx);
+        }
         g_main_context_unref(m->ctx);
     }
     g_mutex_clear(&m->exit_lock);

@@ -89,8 +89,14 @@ typedef void (*MonitorEventFunc)(const UmbraEvent *ev, gpointer user_data);
 Monitor *monitor_new(const UmbraConfig *cfg, const SysVirtOps *ops,
                      TsdbStore *store);
 
-/* Starts one worker thread per host.  Results arrive on the thread-default
- * main context of the caller, which must run it. */
+/*
+ * Starts one worker thread per host.  Results arrive on the thread-default
+ * main context of the caller, which must run it.  The caller owns that
+ * context (g_main_context_acquire()) from here to monitor_free(), so that
+ * no other thread iterating it (libvirt's event thread iterates the global
+ * default context) runs the monitor's handlers beside it; when another
+ * thread owns it already, a warning says so.
+ */
 void monitor_start(Monitor *m);
 
 /* Asks workers to stop and waits up to @timeout_ms for them. */
