@@ -32,6 +32,15 @@
  *                  7-point moving average, so that a short recurring
  *                  event whose start jitters by a few bins (a daily job
  *                  at 02:00 +- 10 min) still correlates with itself.
+ *                  Candidates still missed are tested a third time, on
+ *                  the 7-point moving average of where the series was
+ *                  winsorised (1 there, else 0): a short job on a quiet
+ *                  series (a nightly backup on an idle VM) keeps little
+ *                  of the variance once clipped, but its bursts recur at
+ *                  the candidate's lag (an ACF of 0.5 at least there:
+ *                  the few anomalies of a noisy series may recur by
+ *                  chance, and do so weakly); bursts at random times do
+ *                  not.
  *   5. accept:     a lag k is a period when k <= n / 2 (seen at least
  *                  twice), its ACF is significant (above 2 / sqrt(n) and
  *                  RISK_PERIOD_MIN_ACF) and is a hill: it exceeds the
@@ -64,6 +73,7 @@
 #include "util/order.h"
 
 #define RISK_PERIOD_MIN_ACF 0.2   /* ACF floor for a period */
+#define RISK_PERIOD_BURST_ACF 0.5 /* the same, from the bursts alone */
 #define RISK_PERIOD_MIN_DIP 0.1   /* the ACF hill's minimal height */
 #define RISK_PERIOD_MIN_GAIN 0.05 /* ACF a multiple must add */
 #define RISK_PERIOD_PEAKS 8       /* periodogram peaks examined */
@@ -77,15 +87,17 @@
 /* The cleaned series and its ACF. */
 typedef struct {
     size_t n;
-    size_t m;      /* FFT length, a power of two >= 2 n */
-    double *x;     /* cleaned series (n) */
-    double *pw;    /* periodogram, index j = frequency j / m (m / 2 + 1) */
-    double *c;     /* lagged cross sums C(k) (n) */
-    double *s1;    /* prefix sums of x (n + 1) */
-    double *s2;    /* prefix sums of x^2 (n + 1) */
-    double *acf;   /* ACF by lag, NAN until computed (n) */
-    double *buf;   /* FFT buffer (m), also scratch for the median */
-    size_t minlag; /* shortest lag accepted */
+    size_t m;       /* FFT length, a power of two >= 2 n */
+    double *x;      /* cleaned series (n) */
+    double *pw;     /* periodogram, index j = frequency j / m (m / 2 + 1) */
+    double *c;      /* lagged cross sums C(k) (n) */
+    double *s1;     /* prefix sums of x (n + 1) */
+    double *s2;     /* prefix sums of x^2 (n + 1) */
+    double *acf;    /* ACF by lag, NAN until computed (n) */
+    double *buf;    /* FFT buffer (m), also scratch for the median */
+    double *burst;  /* 1 where the series was winsorised, else 0 (n) */
+    size_t minlag;  /* shortest lag accepted */
+    double min_acf; /* ACF floor (RISK_PERIOD_MIN_ACF unless bursts) */
 } PeriodWork;
 
 /*
@@ -145,6 +157,7 @@ period_clean(PeriodWork *w, const double *y)
         double z = (w->x[i] / 2 - med / 2) / (scale / 2);
 
         w->x[i] = CLAMP(z, -RISK_PERIOD_CLIP, RISK_PERIOD_CLIP);
+        w->burst[i] = fabs(z) >= RISK_PERIOD_CLIP ? 1 : 0;
     }
 
     /* Least-squares line on t = 0 .. n - 1. */
@@ -235,7 +248,7 @@ static bool
 period_is_hill(PeriodWork *w, size_t k)
 {
     double r, lo;
-    double floor_ = MAX(RISK_PERIOD_MIN_ACF, 2 / sqrt((double) w->n));
+    double floor_ = MAX(w->min_acf, 2 / sqrt((double) w->n));
 
     if (k < MAX(w->minlag, 2) || 2 * k > w->n) {
         return false;
@@ -375,14 +388,15 @@ period_search(PeriodWork *w, const int *candidates, size_t ncand, size_t maxlag,
     return peaks ? period_peaks(w, maxlag, found, nfound) : nfound;
 }
 
-/* A centred moving average of RISK_PERIOD_SMOOTH points (step 4). */
+/* w->x := a centred moving average of RISK_PERIOD_SMOOTH points of @y
+ * (step 4). */
 static void
-period_smooth(PeriodWork *w)
+period_smooth(PeriodWork *w, const double *y)
 {
     size_t n = w->n, h = RISK_PERIOD_SMOOTH / 2;
     double *x = w->buf;
 
-    memcpy(x, w->x, n * sizeof(*x));
+    memcpy(x, y, n * sizeof(*x));
     for (size_t i = 0; i < n; i++) {
         size_t lo = i >= h ? i - h : 0, hi = MIN(i + h, n - 1);
         double acc = 0;
@@ -392,6 +406,27 @@ period_smooth(PeriodWork *w)
         }
         w->x[i] = acc / (double) (hi - lo + 1);
     }
+}
+
+/* The candidates not among @found, into @missed; long enough to be tested
+ * smoothed.  Returns: how many. */
+static size_t
+period_missed(const int *cand, size_t ncand, const RiskPeriod *found,
+              size_t nfound, int *missed)
+{
+    size_t nmissed = 0;
+
+    for (size_t i = 0; i < ncand; i++) {
+        bool seen = false;
+
+        for (size_t j = 0; j < nfound; j++) {
+            seen = seen || (found[j].candidate && found[j].period == cand[i]);
+        }
+        if (!seen && (size_t) cand[i] >= RISK_PERIOD_SMOOTH_MIN) {
+            missed[nmissed++] = cand[i];
+        }
+    }
+    return nmissed;
 }
 
 size_t
@@ -414,13 +449,14 @@ risk_periods_detect(const double *y, size_t n, const int *candidates,
     }
     maxlag = MIN((size_t) max_period, n / 2);
     w.n = n;
+    w.min_acf = RISK_PERIOD_MIN_ACF;
     w.m = 1;
     while (w.m < 2 * n) {
         w.m *= 2;
     }
-    /* One block: x, c, acf (n each), s1, s2 (n + 1), pw (m / 2 + 1),
-     * buf (m). */
-    mem = g_new(double, 5 * n + 3 + w.m / 2 + w.m);
+    /* One block: x, c, acf, burst (n each), s1, s2 (n + 1),
+     * pw (m / 2 + 1), buf (m). */
+    mem = g_new(double, 6 * n + 3 + w.m / 2 + w.m);
     w.x = mem;
     w.c = w.x + n;
     w.acf = w.c + n;
@@ -428,6 +464,7 @@ risk_periods_detect(const double *y, size_t n, const int *candidates,
     w.s2 = w.s1 + n + 1;
     w.pw = w.s2 + n + 1;
     w.buf = w.pw + w.m / 2 + 1;
+    w.burst = w.buf + w.m;
     if (!period_clean(&w, y)) {
         return 0;
     }
@@ -435,19 +472,22 @@ risk_periods_detect(const double *y, size_t n, const int *candidates,
 
     /* Candidates missed, again on the smoothed series; smoothing
      * correlates neighbours, so only long lags count there. */
-    for (size_t i = 0; i < ncand; i++) {
-        bool seen = false;
-
-        for (size_t j = 0; j < nfound; j++) {
-            seen = seen || (found[j].candidate && found[j].period == cand[i]);
-        }
-        if (!seen && (size_t) cand[i] >= RISK_PERIOD_SMOOTH_MIN) {
-            missed[nmissed++] = cand[i];
-        }
-    }
+    nmissed = period_missed(cand, ncand, found, nfound, missed);
     if (nmissed > 0) {
         w.minlag = RISK_PERIOD_SMOOTH_MIN;
-        period_smooth(&w);
+        period_smooth(&w, w.x);
+        nfound =
+            period_search(&w, missed, nmissed, maxlag, false, found, nfound);
+    }
+    /* And on where the series was winsorised, smoothed: a short job on an
+     * otherwise quiet series (a nightly backup on an idle VM) is clipped
+     * to a sliver of the variance above, but its bursts recur at the
+     * candidate's lag.  Only candidates: the bursts' timing alone is too
+     * little to search for any other period. */
+    nmissed = period_missed(cand, ncand, found, nfound, missed);
+    if (nmissed > 0) {
+        w.min_acf = RISK_PERIOD_BURST_ACF;
+        period_smooth(&w, w.burst);
         nfound =
             period_search(&w, missed, nmissed, maxlag, false, found, nfound);
     }

@@ -163,6 +163,51 @@ test_periods_non_candidate(void)
     CU_ASSERT(per[0].strength > 0.8);
 }
 
+/*
+ * A quiet series (5 +- 1) with a 10-minute job (60) every night at 03:00,
+ * 5-minute samples over 8 days: the winsorising leaves the job a sliver
+ * of the variance, yet the day is found, from where the bursts recur
+ * (also when the start wanders +-10 minutes).  The same bursts at random
+ * times give no period.
+ */
+static void
+test_periods_quiet_nightly_job(void)
+{
+    int cand[] = {288, 2016, 0};
+    size_t n = 8 * 288;
+
+    for (guint32 seed = 1; seed <= 5; seed++) {
+        g_autoptr(GRand) r = g_rand_new_with_seed(seed);
+        g_autofree double *y = g_new(double, n);
+        g_autofree double *z = g_new(double, n);
+        RiskPeriod per[RISK_MAX_PERIODS];
+        size_t k;
+
+        for (int jit = 0; jit <= 2; jit += 2) {
+            for (size_t i = 0; i < n; i++) {
+                y[i] = 5 + g_rand_double_range(r, -1, 1);
+            }
+            for (size_t d = 0; d < n / 288; d++) {
+                size_t at = d * 288 + 36 + g_rand_int_range(r, -jit, jit + 1);
+
+                y[at] = y[at + 1] = 60;
+            }
+            k = risk_periods_detect(y, n, cand, 2016, per, 4);
+            CU_ASSERT_EQUAL(k, 1);
+            CU_ASSERT(has_period(per, k, 288, 0));
+        }
+        for (size_t i = 0; i < n; i++) {
+            z[i] = 5 + g_rand_double_range(r, -1, 1);
+        }
+        for (size_t d = 0; d < n / 288; d++) {
+            size_t at = (size_t) g_rand_int_range(r, 0, (gint32) n - 1);
+
+            z[at] = z[at + 1] = 60;
+        }
+        CU_ASSERT_EQUAL(risk_periods_detect(z, n, cand, 2016, per, 4), 0);
+    }
+}
+
 static void
 test_periods_degenerate(void)
 {
@@ -868,6 +913,7 @@ static const CutestCase cases[] = {
     {"periods_day_week", test_periods_day_week},
     {"periods_white_noise", test_periods_white_noise},
     {"periods_non_candidate", test_periods_non_candidate},
+    {"periods_quiet_nightly_job", test_periods_quiet_nightly_job},
     {"periods_degenerate", test_periods_degenerate},
     {"drift_stationary", test_drift_stationary},
     {"drift_level_shift", test_drift_level_shift},
