@@ -621,6 +621,14 @@ profile_fit_component(RiskProfile *p, size_t j, ProfRefit *w)
     s->sum = 0;
 }
 
+/* The jitter window of a component of @knots, in knots either side:
+ * PROF_JITTER of its period, at least PROF_POOL, less than half of it. */
+static int
+profile_jitter_knots(int knots)
+{
+    return MIN(MAX(PROF_POOL, knots / PROF_JITTER), (knots - 1) / 2);
+}
+
 /*
  * Spread factors of the first component.  Each cell's |residual| is
  * first widened to the largest within PROF_JITTER of it, so a recurring
@@ -636,7 +644,7 @@ profile_fit_factors(RiskProfile *p, ProfRefit *w)
     ProfSeason *s = &p->season[0];
     int *start = w->start, *fill = w->fill, *knot = w->knot[0];
     int pool = MIN(PROF_POOL, (s->knots - 1) / 2);
-    int jit = MIN(MAX(PROF_POOL, s->knots / PROF_JITTER), (s->knots - 1) / 2);
+    int jit = profile_jitter_knots(s->knots);
     g_autofree double *r = g_new(double, MAX(w->n, 1));
     size_t nres = 0;
     double scale;
@@ -1471,12 +1479,16 @@ profile_knots_flagged(const bool *flags, int kn, int k0, int len)
 }
 
 /*
- * Cycles of the history in which some cell of the @len knots from @k0 (of
- * the first component) stands PROF_EVENT_Z usual spreads from the
- * baseline.
+ * The history over the @len knots from @k0 (of the first component): per
+ * knot and side (2 * knot; + 1 below the baseline), the cells that stood
+ * PROF_EVENT_Z usual spreads from it into @hits and the sum of their
+ * residuals into @sum (both of 2 * @len, zeroed).  Returns: the cycles in
+ * which some cell did, counted from the run's start, so that a run across
+ * the period's end is one occurrence.
  */
 static int
-profile_burst_cycles(const RiskProfile *p, int k0, int len)
+profile_burst_scan(const RiskProfile *p, int k0, int len, int *hits,
+                   double *sum)
 {
     const ProfSeason *s = &p->season[0];
     g_autofree double *y = profile_history(p);
@@ -1486,18 +1498,20 @@ profile_burst_cycles(const RiskProfile *p, int k0, int len)
 
     for (size_t i = 0; i < p->hist_len; i++) {
         int64_t bin = profile_history_bin(p, i);
-        int k = profile_knot(s, bin);
-
-        /* Cycles counted from the run's start, so a run across the
-         * period's end is one occurrence. */
+        int off = (profile_knot(s, bin) - k0 + s->knots) % s->knots;
         int64_t c = floor_div(bin - (int64_t) k0 * p->cell, s->period);
+        double r;
 
-        if (!isfinite(y[i]) || (k - k0 + s->knots) % s->knots >= len ||
-            c == cycle) {
+        if (!isfinite(y[i]) || off >= len) {
             continue;
         }
-        if (fabs(y[i] - p->level - profile_seasonal(p, bin)) >=
-            PROF_EVENT_Z * spread) {
+        r = y[i] - p->level - profile_seasonal(p, bin);
+        if (fabs(r) < PROF_EVENT_Z * spread) {
+            continue;
+        }
+        hits[2 * off + (r < 0)]++;
+        sum[2 * off + (r < 0)] += r;
+        if (c != cycle) {
             cycle = c;
             seen++;
         }
@@ -1505,9 +1519,17 @@ profile_burst_cycles(const RiskProfile *p, int k0, int len)
     return seen;
 }
 
+/* Whether a knot hit in @hits of @cycles is hit often enough. */
+static bool
+profile_fixed_hit(int hits, int cycles)
+{
+    return hits * PROF_FIXED_OF >= cycles * (PROF_FIXED_OF - 1);
+}
+
 /*
  * Whether a burst over the @len knots from @k0 (of the first component)
- * is short jobs at fixed times.  Offsets are fitted as medians pooled
+ * is short jobs at fixed times, from profile_burst_scan()'s @hits and
+ * @sum over it and the @cycles it found.  Offsets are fitted as medians pooled
  * over PROF_POOL knots either side, so a job shorter than PROF_POOL + 1
  * knots leaves them and shows only in the spread factors; this tells it
  * from one whose time varies.  A *hit* is a cycle in which a knot stood
@@ -1521,21 +1543,12 @@ profile_burst_cycles(const RiskProfile *p, int k0, int len)
  * when hit, in usual spreads; its cycles the fewest hits of its knots).
  * Returns: how many (0: not fixed, @ev untouched).
  */
-/* Whether a knot hit in @hits of @cycles is hit often enough. */
-static bool
-profile_fixed_hit(int hits, int cycles)
-{
-    return hits * PROF_FIXED_OF >= cycles * (PROF_FIXED_OF - 1);
-}
-
 static size_t
 profile_fixed_burst(const RiskProfile *p, int k0, int len, int cycles,
-                    RiskEvent *ev, size_t room)
+                    const int *hits, const double *sum, RiskEvent *ev,
+                    size_t room)
 {
     const ProfSeason *s = &p->season[0];
-    g_autofree double *y = NULL;
-    g_autofree int *hits = g_new0(int, 2 * len);
-    g_autofree double *sum = g_new0(double, 2 * len);
     g_autofree bool *near = g_new0(bool, 2 * len);
     double spread = profile_spread(p, 1);
     size_t nev = 0;
@@ -1543,21 +1556,6 @@ profile_fixed_burst(const RiskProfile *p, int k0, int len, int cycles,
 
     if (cycles < 3 || room == 0) {
         return 0;
-    }
-    y = profile_history(p);
-    for (size_t i = 0; i < p->hist_len; i++) {
-        int64_t bin = profile_history_bin(p, i);
-        int off = (profile_knot(s, bin) - k0 + s->knots) % s->knots;
-        double r;
-
-        if (!isfinite(y[i]) || off >= len) {
-            continue;
-        }
-        r = y[i] - p->level - profile_seasonal(p, bin);
-        if (fabs(r) >= PROF_EVENT_Z * spread) {
-            hits[2 * off + (r < 0)]++;
-            sum[2 * off + (r < 0)] += r;
-        }
     }
     /* The runs, and the knots within one of them. */
     for (int side = 0; side < 2; side++) {
@@ -1631,7 +1629,7 @@ profile_varying_events(const RiskProfile *p, const bool *fixed, RiskEvent *ev,
     if (p->nseason == 0 || !s->f || kn < 4) {
         return 0;
     }
-    jit = MIN(MAX(PROF_POOL, kn / PROF_JITTER), (kn - 1) / 2);
+    jit = profile_jitter_knots(kn);
     w = MAX(2, kn / PROF_EVENT_SHARE) + 2 * jit;
     for (int k = 0; k < kn && k0 < 0; k++) {
         if (s->f[k] < PROF_EVENT_Z) {
@@ -1641,6 +1639,8 @@ profile_varying_events(const RiskProfile *p, const bool *fixed, RiskEvent *ev,
     for (int i = 0; k0 >= 0 && i < kn && nev < room;) {
         int k = (k0 + i) % kn, len = 0;
         double top = 0;
+        g_autofree int *hits = NULL; /* profile_burst_scan()'s */
+        g_autofree double *sum = NULL;
 
         if (s->f[k] < PROF_EVENT_Z) {
             i++;
@@ -1662,10 +1662,12 @@ profile_varying_events(const RiskProfile *p, const bool *fixed, RiskEvent *ev,
             .magnitude = top,
             .varying = true,
         };
-        ev[nev].cycles = profile_burst_cycles(p, k, len);
+        hits = g_new0(int, 2 * len);
+        sum = g_new0(double, 2 * len);
+        ev[nev].cycles = profile_burst_scan(p, k, len, hits, sum);
         if (ev[nev].cycles >= 2) {
-            size_t nf = profile_fixed_burst(p, k, len, ev[nev].cycles, ev + nev,
-                                            room - nev);
+            size_t nf = profile_fixed_burst(p, k, len, ev[nev].cycles, hits,
+                                            sum, ev + nev, room - nev);
 
             nev += MAX(nf, 1);
         }
