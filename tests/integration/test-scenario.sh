@@ -5,7 +5,9 @@
 # late), and what each policy promises is checked from
 # summary.json, the journals and the histories it recorded:
 #   predictive: umbrad moves web1 by itself, citing the risk, before the
-#     neighbour's ramp would overload umbra-h1;
+#     neighbour's ramp would overload umbra-h1 (would_overload_s: the
+#     earlier of the two runs' overloads, web1's samples skipped while
+#     umbra stages or migrates it; tests/lab/report.c);
 #   reactive: web1 moves by the rule (host above 90 % for 30 s), so not
 #     before the host ran hot that long;
 #   the report has its charts, summary.json the numbers asked for, and

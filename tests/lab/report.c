@@ -39,10 +39,15 @@
  * before t0 count in the first); a window violates the SLO when the
  * nearest-rank p99 of its latencies, failures counting as infinite, exceeds
  * slo_p99_ms. A migration is a shadow journal row "cutover-done" during the
- * run. The original host would overload at the first of two consecutive
- * primary samples, at or after the neighbour's ramp starts, where the
- * primary's CPU demand plus the neighbour's (its sample nearest in time,
- * within 30 s) reaches 95% of host_cpus;
+ * run. A run's own overload is the first of two consecutive primary
+ * samples, at or after the neighbour's ramp starts, where the primary's CPU
+ * demand plus the neighbour's (its sample nearest in time, within 30 s)
+ * reaches 95% of host_cpus. Primary samples taken while umbra worked on the
+ * primary (from a journal row "create" or "activate" to the next row, which
+ * ends the staging or the cutover, plus one sample) are skipped:
+ * their CPU time includes QEMU's copy and migration work, not the
+ * workload's demand. Every policy plays the same load, so the host would
+ * overload (would_overload_s) at the earliest of the runs' own overloads;
  * lead_seconds is that time minus the cutover's start.
  *
  * Exit status: 0 on success; 1 with a one-line message naming the file when
@@ -154,12 +159,13 @@ typedef struct {
     int nviol;           /* violating windows */
     int migrations;      /* completed cutovers */
     Cutover cut;
-    double overload_s;  /* would overload; NAN if never */
-    double lead_s;      /* overload_s - cut.started_s */
-    double risk1h_s;    /* first trouble within 1 h >= threshold */
-    double risk15m_s;   /* first trouble within 15 min >= threshold */
-    GArray *timeline;   /* TlEntry */
-    GStringChunk *strs; /* the timeline's strings */
+    double own_overload_s; /* this run's own overload; NAN if never */
+    double overload_s;     /* would overload: the earliest run's */
+    double lead_s;         /* overload_s - cut.started_s */
+    double risk1h_s;       /* first trouble within 1 h >= threshold */
+    double risk15m_s;      /* first trouble within 15 min >= threshold */
+    GArray *timeline;      /* TlEntry */
+    GStringChunk *strs;    /* the timeline's strings */
 } Policy;
 
 /* The whole scenario. */
@@ -768,6 +774,35 @@ policy_requests(const Report *r, Policy *p)
     }
 }
 
+/* Whether the primary's sample at t covers a time umbra worked on it:
+ * staging a shadow (QEMU serves its disks) or migrating it (QEMU's
+ * migration thread). Such a sample's CPU time is not the workload's. */
+static bool
+primary_busy(const Policy *p, double t)
+{
+    /* A sample covers the interval before it (umbrad's, 2 s in the lab). */
+    const double span = 2.5;
+    double from = NAN;
+
+    for (guint i = 0; i < p->journal->len; i++) {
+        const JRow *row = &g_array_index(p->journal, JRow, i);
+        const char *ev = row->event ? row->event : "";
+
+        if (isnan(from) &&
+            (strcmp(ev, "create") == 0 || strcmp(ev, "activate") == 0)) {
+            from = row->t;
+        } else if (isfinite(from)) {
+            /* The operation's end: staged-*, stage-failed, cutover-*... */
+            if (t >= from && t <= row->t + span) {
+                return true;
+            }
+            from = NAN;
+        }
+    }
+    /* An operation still running at the end of the journal. */
+    return isfinite(from) && t >= from;
+}
+
 static void
 policy_overload(const Report *r, Policy *p)
 {
@@ -776,7 +811,7 @@ policy_overload(const Report *r, Policy *p)
     guint j = 0;
     int run = 0;
 
-    p->overload_s = NAN;
+    p->own_overload_s = NAN;
     for (guint i = 0; i < p->prim->len; i++) {
         Point a = g_array_index(p->prim, Point, i);
         double best = NEAREST_S, other = NAN;
@@ -795,8 +830,11 @@ policy_overload(const Report *r, Policy *p)
         /* Only the overload the ramp brings: a spike of web1's trace on
          * batch1's base load before it is not what the scenario is about
          * (and lasts seconds, too short to break an SLO window). */
-        if (a.t < 0 || a.t > p->duration || isfinite(p->overload_s) ||
-            (isfinite(p->ramp_start) && a.t < p->ramp_start)) {
+        if (a.t < 0 || a.t > p->duration || isfinite(p->own_overload_s) ||
+            (isfinite(p->ramp_start) && a.t < p->ramp_start) ||
+            primary_busy(p, a.t)) {
+            /* A skipped sample neither counts nor breaks a run: the
+             * samples either side of it still make two in a row. */
             continue;
         }
         if (isfinite(a.v) && a.v >= OVERLOAD_FRAC * r->host_cpus) {
@@ -804,7 +842,7 @@ policy_overload(const Report *r, Policy *p)
                 first = a.t;
             }
             if (run >= 2) {
-                p->overload_s = first;
+                p->own_overload_s = first;
             }
         } else {
             run = 0;
@@ -1438,6 +1476,8 @@ summary_write(const Report *r, const char *path, GError **error)
         json_object_object_add(po, "cutover",
                                p->cut.have ? cutover_json(&p->cut) : NULL);
         json_object_object_add(po, "would_overload_s", jdouble(p->overload_s));
+        json_object_object_add(po, "own_overload_s",
+                               jdouble(p->own_overload_s));
         json_object_object_add(po, "lead_seconds", jdouble(p->lead_s));
         json_object_object_add(po, "risk_1h_s", jdouble(p->risk1h_s));
         json_object_object_add(po, "risk_15m_s", jdouble(p->risk15m_s));
@@ -1671,9 +1711,18 @@ main(int argc, char **argv)
             policy_overload(&r, p);
             policy_cutover(p);
             policy_risk(p);
-            p->lead_s = p->overload_s - p->cut.started_s;
-            policy_timeline(&r, p);
         }
+    }
+    for (guint i = 0; ok && i < r.npol; i++) {
+        Policy *p = &r.pol[i];
+
+        /* fmin() passes over a run that never overloaded (NAN). */
+        p->overload_s = p->own_overload_s;
+        for (guint k = 0; k < r.npol; k++) {
+            p->overload_s = fmin(p->overload_s, r.pol[k].own_overload_s);
+        }
+        p->lead_s = p->overload_s - p->cut.started_s;
+        policy_timeline(&r, p);
     }
     html = g_build_filename(r.dir, "report.html", NULL);
     summary = g_build_filename(r.dir, "summary.json", NULL);
