@@ -83,6 +83,7 @@ typedef struct {
     bool busy;            /* a job runs on it */
     int job;              /* its JobKind */
     GCancellable *cancel; /* that job's */
+    GCancellable *hurry;  /* STAGE: cuts its warm boot short */
 } Shadow;
 
 typedef struct Job Job;
@@ -156,6 +157,7 @@ shadow_free(gpointer p)
     g_free(sh->cut_why);
     g_ptr_array_unref(sh->disks);
     g_clear_object(&sh->cancel);
+    g_clear_object(&sh->hurry);
     g_free(sh);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Shadow, shadow_free)
@@ -472,6 +474,10 @@ struct Job {
     char *pool_path;
     int64_t warm_boot_s;
     GCancellable *cancel;
+    /* STAGE */
+    GCancellable *hurry; /* cancelled: a cutover is due, end the warm boot */
+    double boot_s;       /* how long the warm shadow booted */
+    bool boot_cut;       /* ... cut short by hurry */
     /* CUTOVER */
     SysMigrateOpts mopts;
     SysMigrateStats mstats;
@@ -528,6 +534,7 @@ job_free(gpointer p)
     g_free(j->pool);
     g_free(j->pool_path);
     g_clear_object(&j->cancel);
+    g_clear_object(&j->hurry);
     g_clear_error(&j->error);
     if (j->notes) {
         g_string_free(j->notes, TRUE);
@@ -659,15 +666,20 @@ undo_staging(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
     return true;
 }
 
-/* Sleeps @seconds unless cancelled.  Returns: false when cancelled. */
+/* Sleeps @seconds unless cancelled, or less once @hurry (nullable) is
+ * cancelled.  Returns: false when cancelled. */
 static bool
-wait_cancellable(GCancellable *c, int64_t seconds, GError **error)
+wait_cancellable(GCancellable *c, GCancellable *hurry, int64_t seconds,
+                 GError **error)
 {
     int64_t end = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
 
     while (g_get_monotonic_time() < end) {
         if (g_cancellable_set_error_if_cancelled(c, error)) {
             return false;
+        }
+        if (hurry && g_cancellable_is_cancelled(hurry)) {
+            break;
         }
         g_usleep(100 * 1000);
     }
@@ -813,9 +825,18 @@ stage(Job *j, SysVirtConn *src, SysVirtConn *dst, GError **error)
         return false;
     }
     if (warm) {
-        /* Booted, then paused: it holds its memory, uses no CPU. */
-        if (!wait_cancellable(j->cancel, j->warm_boot_s, error) ||
-            !sys_shadow_suspend(dst, sh->name, error)) {
+        /* Booted, then paused: it holds its memory, uses no CPU.  A
+         * cutover (a live migration of the primary) does not run the
+         * shadow, so one that is due ends the boot at once. */
+        int64_t b0 = g_get_monotonic_time();
+
+        if (!wait_cancellable(j->cancel, j->hurry, j->warm_boot_s, error)) {
+            return false;
+        }
+        j->boot_s = (double) (g_get_monotonic_time() - b0) / G_USEC_PER_SEC;
+        j->boot_cut =
+            g_cancellable_is_cancelled(j->hurry) && j->boot_s < j->warm_boot_s;
+        if (!sys_shadow_suspend(dst, sh->name, error)) {
             return false;
         }
     }
@@ -1284,6 +1305,11 @@ start_job_with(ShadowManager *sm, Shadow *sh, JobKind kind,
     g_clear_object(&sh->cancel);
     sh->cancel = g_cancellable_new();
     j->cancel = g_object_ref(sh->cancel);
+    g_clear_object(&sh->hurry);
+    if (kind == JOB_STAGE) {
+        sh->hurry = g_cancellable_new();
+        j->hurry = g_object_ref(sh->hurry);
+    }
     sh->busy = true;
     sh->job = kind;
     if (mopts) {
@@ -1479,6 +1505,7 @@ static void
 stage_done(ShadowManager *sm, Shadow *sh, Job *j)
 {
     g_autofree char *detail = NULL;
+    g_autofree char *boot = NULL;
 
     g_ptr_array_unref(sh->disks);
     sh->disks = g_ptr_array_ref(j->sh->disks);
@@ -1490,9 +1517,15 @@ stage_done(ShadowManager *sm, Shadow *sh, Job *j)
         sh->bytes = j->sh->bytes;
         sh->stage_s = j->seconds;
         g_clear_pointer(&sh->error, g_free);
-        detail = g_strdup_printf(
-            "%u disk(s), %.1f MiB copied in %.1f s", sh->disks->len,
-            (double) sh->bytes / (1024.0 * 1024.0), j->seconds);
+        if (j->boot_cut) {
+            boot = g_strdup_printf("; its warm boot cut short after %.1f s: "
+                                   "a cutover is due",
+                                   j->boot_s);
+        }
+        detail = g_strdup_printf("%u disk(s), %.1f MiB copied in %.1f s%s",
+                                 sh->disks->len,
+                                 (double) sh->bytes / (1024.0 * 1024.0),
+                                 j->seconds, boot ? boot : "");
         step(sm, sh,
              g_strcmp0(sh->mode, "warm") == 0 ? SHADOW_EVENT_STAGED_WARM
                                               : SHADOW_EVENT_STAGED_COLD,
@@ -1782,6 +1815,28 @@ update_alarm(Shadow *sh, double p, double thr)
     }
 }
 
+/* shadow_cutover_due() for @sh, whose domain @s has @p, @thr, @t as
+ * trouble_of() within 15 min; @plan gets the migration's plan. */
+static ShadowCutoverDecision
+cutover_decision(ShadowManager *sm, const Shadow *sh, const DomSample *s,
+                 double p, double thr, double t, int64_t now,
+                 ShadowMigrationPlan *plan)
+{
+    shadow_migration_plan((double) s->mem_max_kib / 1024, s->dirty_mbps, 0,
+                          sm->cfg->link_mibps, plan);
+    return shadow_cutover_due(sh->alarm, p, thr, t, plan->seconds, now,
+                              sh->backoff_until);
+}
+
+/* Ends the warm boot of @sh's staging, if one runs: a cutover is due. */
+static void
+hurry(Shadow *sh)
+{
+    if (sh->hurry && sh->fsm.state == SHADOW_STATE_STAGING) {
+        g_cancellable_cancel(sh->hurry);
+    }
+}
+
 /* The automatic cutover (shadow/plan.h shadow_cutover_due()) of @sh,
  * whose domain @s has @p, @thr, @t as trouble_of() within 15 min. */
 static void
@@ -1804,10 +1859,7 @@ maybe_cutover(ShadowManager *sm, Shadow *sh, const DomSample *s, double p,
                                "reached %.2f (threshold %.2f, off below %.2f)",
                                p, sh->alarm_peak, thr, SHADOW_ALARM_OFF * thr);
     }
-    shadow_migration_plan((double) s->mem_max_kib / 1024, s->dirty_mbps, 0,
-                          sm->cfg->link_mibps, &plan);
-    switch (shadow_cutover_due(sh->alarm, p, thr, t, plan.seconds, now,
-                               sh->backoff_until)) {
+    switch (cutover_decision(sm, sh, s, p, thr, t, now, &plan)) {
     case SHADOW_CUTOVER_GO:
         if (isfinite(t)) {
             why = g_strdup_printf("%s, trouble expected in %.0f s", risk, t);
@@ -2018,6 +2070,7 @@ on_reactive(gpointer data)
             sh->pending_cutover = true;
             g_free(sh->cut_why);
             sh->cut_why = g_steal_pointer(&why);
+            hurry(sh);
         }
     }
     return G_SOURCE_CONTINUE;
@@ -2048,6 +2101,17 @@ on_upkeep(gpointer data)
             trouble_of(sm, sh->primary_uuid, s->host, "15m", &p, &thr, &t)) {
             risk = true;
             update_alarm(sh, p, thr);
+        }
+        if (risk && sh->fsm.state == SHADOW_STATE_STAGING) {
+            ShadowMigrationPlan plan;
+            ShadowCutoverDecision d =
+                cutover_decision(sm, sh, s, p, thr, t, now, &plan);
+
+            /* It is cut over once staged (the readiness asks the risk
+             * again): no use booting it for longer. */
+            if (d == SHADOW_CUTOVER_GO || d == SHADOW_CUTOVER_LATE) {
+                hurry(sh);
+            }
         }
         if (sh->busy) {
             continue;
@@ -2583,6 +2647,7 @@ shadow_manager_cutover(ShadowManager *sm, const char *dom, bool now,
         return NULL;
     }
     sh->pending_cutover = true;
+    hurry(sh);
     return shadow_to_json(sh, true);
 }
 
