@@ -348,6 +348,43 @@ wait_block_job(virDomainPtr d, const char *uuid, const char *target,
     }
 }
 
+/* Whether an active commit runs on @target of @d. */
+static bool
+commit_running(virDomainPtr d, const char *target)
+{
+    virDomainBlockJobInfo info;
+    int r = virDomainGetBlockJobInfo(d, target, &info, 0);
+
+    virResetLastError();
+    return r == 1 && info.type == VIR_DOMAIN_BLOCK_JOB_TYPE_ACTIVE_COMMIT;
+}
+
+/*
+ * Pivots @target of @d onto the commit's base. QEMU may call the job
+ * ready (query-block-jobs) before libvirtd has handled its READY event;
+ * libvirtd then refuses the pivot ("not ready for pivot yet",
+ * VIR_ERR_BLOCK_COPY_ACTIVE), so the pivot is retried until
+ * FOLD_TIMEOUT_US. Any other error ends it.
+ */
+static bool
+pivot(virDomainPtr d, const char *uuid, const char *target, GError **error)
+{
+    int64_t deadline = g_get_monotonic_time() + FOLD_TIMEOUT_US;
+
+    while (virDomainBlockJobAbort(d, target, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) <
+           0) {
+        if (virGetLastErrorCode() != VIR_ERR_BLOCK_COPY_ACTIVE ||
+            g_get_monotonic_time() > deadline) {
+            return fail(error, SYS_VIRT_ERROR_CALL,
+                        "cannot pivot %s of '%s' back onto its backing file",
+                        target, uuid);
+        }
+        virResetLastError();
+        g_usleep(100 * 1000);
+    }
+    return true;
+}
+
 bool
 sys_shadow_fold(SysVirtConn *c, const char *uuid, const char *target,
                 const char *overlay, GError **error)
@@ -365,7 +402,11 @@ sys_shadow_fold(SysVirtConn *c, const char *uuid, const char *target,
     if (strcmp(now->path, overlay) != 0) {
         return true;
     }
-    if (virDomainBlockCommit(d, target, NULL, NULL, 0,
+    /* A commit left running by an earlier fold that failed to pivot
+     * is taken over, not started again (libvirt refuses a second job:
+     * "already in active block job"). */
+    if (!commit_running(d, target) &&
+        virDomainBlockCommit(d, target, NULL, NULL, 0,
                              VIR_DOMAIN_BLOCK_COMMIT_ACTIVE |
                                  VIR_DOMAIN_BLOCK_COMMIT_SHALLOW) < 0) {
         return fail(error, SYS_VIRT_ERROR_CALL,
@@ -375,11 +416,8 @@ sys_shadow_fold(SysVirtConn *c, const char *uuid, const char *target,
     if (!wait_block_job(d, uuid, target, "commit", true, error)) {
         return false;
     }
-    if (virDomainBlockJobAbort(d, target, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) <
-        0) {
-        return fail(error, SYS_VIRT_ERROR_CALL,
-                    "cannot pivot %s of '%s' back onto its backing file",
-                    target, uuid);
+    if (!pivot(d, uuid, target, error)) {
+        return false;
     }
     return sys_shadow_delete_volume(c, overlay, error);
 }
