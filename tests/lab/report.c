@@ -1685,6 +1685,7 @@ main(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = NULL;
     g_autofree char *html = NULL;
     g_autofree char *summary = NULL;
+    double overload_s = NAN;
     bool ok;
 
     ctx = g_option_context_new("DIR - report on a predictive-vs-reactive lab "
@@ -1713,14 +1714,16 @@ main(int argc, char **argv)
             policy_risk(p);
         }
     }
+    /* Every run plays the same load: the scenario's overload is the
+     * earliest of the runs' own (fmin() passes over NAN, a run that
+     * never overloaded). */
+    for (guint i = 0; ok && i < r.npol; i++) {
+        overload_s = fmin(overload_s, r.pol[i].own_overload_s);
+    }
     for (guint i = 0; ok && i < r.npol; i++) {
         Policy *p = &r.pol[i];
 
-        /* fmin() passes over a run that never overloaded (NAN). */
-        p->overload_s = p->own_overload_s;
-        for (guint k = 0; k < r.npol; k++) {
-            p->overload_s = fmin(p->overload_s, r.pol[k].own_overload_s);
-        }
+        p->overload_s = overload_s;
         p->lead_s = p->overload_s - p->cut.started_s;
         policy_timeline(&r, p);
     }
