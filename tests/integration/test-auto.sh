@@ -5,7 +5,8 @@
 # umbrad stages a shadow for it on its own, then cuts it over when the
 # risk within 15 minutes reaches the threshold, and the journal says why.
 # The shadow's warm boot is set long (90 s): the cutover, due while it
-# boots, must end the boot rather than wait it out.
+# boots, must end the boot rather than wait it out; so must an operator's
+# `umbractl cutover` of a domain with no shadow yet.
 . "$(dirname "$0")/lib.sh"
 require_lab
 
@@ -75,4 +76,32 @@ check "$G runs on $target2, once" [ "$(where $G)" = "$target2 running" ]
 check "no shadow was refused on the way" \
     jq_ok 'all(.events[]; .type != "shadow-create-failed")' events \
     --domain $G --limit 200
+
+# --- the operator's cutover ends a warm boot too -----------------------------
+# `umbractl cutover` on a domain with no shadow stages one and cuts over as
+# soon as it is staged: the 90 s warm boot must not be waited out.
+jwait 120 "$G's second move settled" \
+    'any(.journal[]; .event == "settled")' shadow-info $G
+umbrad_stop
+IT_STORE=$IT_DIR/operator.db umbrad_start 1 "shadow_auto = off" \
+    "shadow_warm_boot = 90s"
+jwait 30 "$G listed on $target2" \
+    '[.domains[] | select(.name == "'$G'") | .host] == ["'$target2'"]' list
+t0=$(date +%s)
+ctl cutover $G --wait 180 >"$IT_DIR/cutover3.txt" 2>&1 ||
+    it_fail "umbractl cutover $G: $(cat "$IT_DIR/cutover3.txt")"
+t1=$(date +%s)
+it_log "umbractl cutover $G, $((t1 - t0)) s: $(cat "$IT_DIR/cutover3.txt")"
+jctl shadow-info $G >"$IT_DIR/info3.json"
+it_log "journal: $(jq -c '[.journal[] | {to, event, detail}]' "$IT_DIR/info3.json")"
+check "the operator's cutover cut the warm boot short" \
+    jq -e '[.journal[] | select(.event == "staged-warm") | .detail][0] |
+           test("warm boot cut short after [0-9.]+ s: a cutover is due")' \
+    "$IT_DIR/info3.json"
+check "... and $G was moved within 90 s of the command" \
+    [ $((t1 - t0)) -lt 90 ]
+target3=$(jq -r .host "$IT_DIR/info3.json")
+check "$G runs on $target3, once" [ "$(where $G)" = "$target3 running" ]
+check "$G answers HTTP there" curl -sf -m 5 -o /dev/null \
+    "http://$ip/cgi-bin/counter"
 it_log "PASS"
