@@ -1,7 +1,8 @@
 /*
  * tests/unit/test-predictor.c: umbrad's risk engine between the samples
- * and the "profile" answer, with a real SQLite store in a temporary
- * directory and a fake clock.  Samples go to the store and then to the
+ * and the "profile" answer, and its feedback loop (predictions, outcomes,
+ * learning), with a real SQLite store in a temporary directory and a fake
+ * clock.  Samples go to the store and then to the
  * predictor, as umbrad's monitor hands them on; no hypervisor is
  * contacted (the monitor is never started).
  */
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "cutest.h"
+#include "engine/monitorpriv.h"
 #include "engine/predictor.h"
 #include "util/clock.h"
 
@@ -232,8 +234,138 @@ test_profile_events(void)
     }
 }
 
+/* One sampling round of h1 with @uuid alone, busy @cpu_pct of a CPU
+ * since the last round (@cpu_ns carries the counter). */
+static void
+round_of(Fixture *f, const char *uuid, const char *name, uint64_t *cpu_ns,
+         double cpu_pct)
+{
+    GPtrArray *raws =
+        g_ptr_array_new_with_free_func((GDestroyNotify) dom_raw_free);
+    HostRaw hr = {
+        .ncpus = 2, .mem_total_kib = 1 << 22, .mem_avail_kib = 1 << 21};
+    DomRaw *r = dom_raw_new();
+
+    *cpu_ns += (uint64_t) (cpu_pct / 100 * STEP_S * 1e9);
+    r->uuid = g_strdup(uuid);
+    r->name = g_strdup(name);
+    r->state = DOM_STATE_RUNNING;
+    r->mono_us = util_clock_mono();
+    r->wall_us = util_clock_wall();
+    r->has_cpu = true;
+    r->cpu_time_ns = *cpu_ns;
+    r->vcpus = 1;
+    r->has_balloon = true;
+    r->mem_current_kib = 131072;
+    r->mem_max_kib = 131072;
+    g_ptr_array_add(raws, r);
+    monitor_test_round(f->m, 0, raws, &hr);
+}
+
+static double
+jdbl(json_object *o, const char *key)
+{
+    return json_object_get_double(json_object_object_get(o, key));
+}
+
+/*
+ * The feedback loop of issue 4: umbrad files a failure prediction per
+ * domain every 15 minutes; once its hour has passed, the incidents
+ * recorded in that hour make its outcome, which the store keeps and the
+ * model learns from (and saves, for the next umbrad).  Twelve hours of
+ * one-minute rounds, an operator's incident at 02:30, 05:30 and 08:30.
+ */
+static void
+test_feedback(void)
+{
+    static const int64_t incidents[] = {9000, 19800, 30600};
+    Fixture f;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) preds = NULL;
+    json_object *before, *after, *again;
+    uint64_t cpu_ns = 0;
+    size_t resolved = 0, positives = 0, filed = 0;
+    Predictor *p;
+
+    fixture_init(&f);
+    monitor_test_state(f.m, 0, HOST_STATE_CONNECTED, NULL, "h1");
+    p = predictor_new(f.cfg, f.m, NULL, f.store);
+    before = predictor_model_json(p);
+    CU_ASSERT_EQUAL(jint(before, "examples"), 0);
+    for (int64_t t = T0; t <= T0 + 12 * 3600; t += STEP_S) {
+        util_clock_set_fake((1000 + t - T0) * UTIL_USEC_PER_SEC,
+                            t * UTIL_USEC_PER_SEC);
+        round_of(&f, UUID_FIX, "fixed", &cpu_ns, 30);
+        for (size_t i = 0; i < G_N_ELEMENTS(incidents); i++) {
+            if (t - T0 == incidents[i]) {
+                g_autoptr(TsdbIncident) inc = predictor_add_incident(
+                    p, "fixed", "operator", "test", 0, &err);
+
+                CU_ASSERT_PTR_NOT_NULL_FATAL(inc);
+            }
+        }
+        predictor_tick(p, t * UTIL_USEC_PER_SEC);
+    }
+
+    /* Every prediction whose hour is over has the outcome the incidents
+     * make of it; the others are still open. */
+    preds = tsdb_store_predictions(f.store, UUID_FIX, 1000, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(preds);
+    for (guint i = 0; i < preds->len; i++) {
+        const TsdbPrediction *pr = preds->pdata[i];
+        int64_t from = pr->wall_us / UTIL_USEC_PER_SEC - T0;
+        int expected = 0;
+
+        if (strcmp(pr->kind, "failure") != 0) {
+            continue;
+        }
+        filed++;
+        CU_ASSERT_EQUAL(pr->horizon_s, 3600);
+        for (size_t k = 0; k < G_N_ELEMENTS(incidents); k++) {
+            expected |= incidents[k] > from && incidents[k] <= from + 3600;
+        }
+        if (from + 3600 <= 12 * 3600) {
+            CU_ASSERT_EQUAL(pr->outcome, expected);
+            resolved++;
+            positives += pr->outcome == 1;
+        } else {
+            CU_ASSERT_EQUAL(pr->outcome, -1);
+        }
+    }
+    /* One every 15 minutes: 49 over 12 h, 45 of them resolved; each
+     * incident falls in the hour of 4 of them. */
+    CU_ASSERT_EQUAL(filed, 49);
+    CU_ASSERT_EQUAL(resolved, 45);
+    CU_ASSERT_EQUAL(positives, 12);
+
+    /* The model learnt from exactly those: one example each, and a
+     * quarter of them positive pulls its intercept up from the prior's. */
+    after = predictor_model_json(p);
+    CU_ASSERT_EQUAL(jint(after, "examples"), (int64_t) resolved);
+    CU_ASSERT_EQUAL(jint(after, "positives"), (int64_t) positives);
+    CU_ASSERT(jdbl(json_object_object_get(after, "weights"), "intercept") >
+              jdbl(json_object_object_get(before, "weights"), "intercept") +
+                  0.5);
+
+    /* Saved: a restarted umbrad starts from what was learnt. */
+    predictor_free(p);
+    p = predictor_new(f.cfg, f.m, NULL, f.store);
+    again = predictor_model_json(p);
+    CU_ASSERT_EQUAL(jint(again, "examples"), (int64_t) resolved);
+    CU_ASSERT_DOUBLE_EQUAL(
+        jdbl(json_object_object_get(again, "weights"), "intercept"),
+        jdbl(json_object_object_get(after, "weights"), "intercept"), 1e-9);
+
+    json_object_put(before);
+    json_object_put(after);
+    json_object_put(again);
+    predictor_free(p);
+    fixture_clear(&f);
+}
+
 static const CutestCase cases[] = {
     {"profile_events", test_profile_events},
+    {"feedback", test_feedback},
 };
 
 CUTEST_MAIN("predictor", cases)
