@@ -58,7 +58,10 @@ typedef struct {
     int64_t mem_unused_kib;    /* balloon.unused, -1 if absent */
     int64_t mem_available_kib; /* balloon.available, -1 if absent */
     int64_t mem_rss_kib;       /* balloon.rss, -1 if absent */
-    bool has_block;            /* any block.N.* present */
+    bool has_block;            /* block.N.{rd,wr}.{bytes,reqs} present */
+    int64_t blk_mono_us;       /* when the block counters were read, if
+                                * not at mono_us (0): carried over a round
+                                * that had none (engine/monitor.c) */
     uint64_t rd_bytes;         /* sum over disks */
     uint64_t wr_bytes;
     uint64_t rd_reqs;

@@ -76,10 +76,22 @@ stats_rates_derive_dom(const DomRaw *prev, const DomRaw *cur, DomSample *ret)
             cpu = cpu / 1e9 / v * 100.0;
         }
     }
-    blk_rd = rate(prev->rd_bytes, cur->rd_bytes, secs, &ok);
-    blk_wr = rate(prev->wr_bytes, cur->wr_bytes, secs, &ok);
-    blk_rdi = rate(prev->rd_reqs, cur->rd_reqs, secs, &ok);
-    blk_wri = rate(prev->wr_reqs, cur->wr_reqs, secs, &ok);
+    if (cur->has_block == prev->has_block) {
+        /* Block counters read at another time than the rest (carried
+         * over a round without them) span their own interval. */
+        int64_t b0 = prev->blk_mono_us ? prev->blk_mono_us : prev->mono_us;
+        int64_t b1 = cur->blk_mono_us ? cur->blk_mono_us : cur->mono_us;
+        double bsecs = b1 > b0 ? (double) (b1 - b0) / 1e6 : secs;
+
+        blk_rd = rate(prev->rd_bytes, cur->rd_bytes, bsecs, &ok);
+        blk_wr = rate(prev->wr_bytes, cur->wr_bytes, bsecs, &ok);
+        blk_rdi = rate(prev->rd_reqs, cur->rd_reqs, bsecs, &ok);
+        blk_wri = rate(prev->wr_reqs, cur->wr_reqs, bsecs, &ok);
+    } else {
+        /* A round without them (a block-stats hold, or libvirt busy with
+         * the domain's job): unknown, not zero, not a reset. */
+        blk_rd = blk_wr = blk_rdi = blk_wri = NAN;
+    }
     net_rx = rate(prev->rx_bytes, cur->rx_bytes, secs, &ok);
     net_tx = rate(prev->tx_bytes, cur->tx_bytes, secs, &ok);
     net_rxp = rate(prev->rx_pkts, cur->rx_pkts, secs, &ok);

@@ -26,7 +26,9 @@
  * it (virtio balloon stats), else the QEMU process RSS capped at the
  * allocation, else balloon.current.  CPU % is of the allocated vCPUs
  * (100 = all vCPUs busy); it can exceed 100 slightly because cpu.time
- * includes QEMU's own threads.
+ * includes QEMU's own threads.  The block rates are NaN alone when one
+ * reading has block counters and the other has none (has_block), and
+ * span blk_mono_us when it is set (counters carried over such a round).
  *
  * Returns: true when the rates are known, false when they were left NaN.
  */

@@ -385,23 +385,10 @@ pivot(virDomainPtr d, const char *uuid, const char *target, GError **error)
     return true;
 }
 
-bool
-sys_shadow_fold(SysVirtConn *c, const char *uuid, const char *target,
-                const char *overlay, GError **error)
+static bool
+commit_and_pivot(virDomainPtr d, const char *uuid, const char *target,
+                 GError **error)
 {
-    g_autoptr(virDomain) d = lookup(c, uuid, error);
-    g_autoptr(SysDomDisk) now = NULL;
-
-    if (!d) {
-        return false;
-    }
-    now = find_disk(c, uuid, target, error);
-    if (!now) {
-        return false;
-    }
-    if (strcmp(now->path, overlay) != 0) {
-        return true;
-    }
     /* A commit left running by an earlier fold that failed to pivot
      * is taken over, not started again (libvirt refuses a second job:
      * "already in active block job"). */
@@ -413,13 +400,33 @@ sys_shadow_fold(SysVirtConn *c, const char *uuid, const char *target,
                     "cannot commit %s of '%s' back into its backing file",
                     target, uuid);
     }
-    if (!wait_block_job(d, uuid, target, "commit", true, error)) {
+    return wait_block_job(d, uuid, target, "commit", true, error) &&
+           pivot(d, uuid, target, error);
+}
+
+bool
+sys_shadow_fold(SysVirtConn *c, const char *uuid, const char *target,
+                const char *overlay, GError **error)
+{
+    g_autoptr(virDomain) d = lookup(c, uuid, error);
+    g_autoptr(SysDomDisk) now = NULL;
+    bool ok;
+
+    if (!d) {
         return false;
     }
-    if (!pivot(d, uuid, target, error)) {
+    now = find_disk(c, uuid, target, error);
+    if (!now) {
         return false;
     }
-    return sys_shadow_delete_volume(c, overlay, error);
+    if (strcmp(now->path, overlay) != 0) {
+        return true;
+    }
+    /* No block stats of this host while the job runs (virtpriv.h). */
+    sys_virt_hold_block_stats(c->uri);
+    ok = commit_and_pivot(d, uuid, target, error);
+    sys_virt_release_block_stats(c->uri);
+    return ok && sys_shadow_delete_volume(c, overlay, error);
 }
 
 bool
@@ -1047,15 +1054,21 @@ sys_shadow_pull(SysVirtConn *c, const char *uuid, const char *target,
 {
     g_autoptr(virDomain) d = lookup(c, uuid, error);
     g_autoptr(SysDomDisk) dd = NULL;
+    bool ok;
 
     if (!d) {
         return false;
     }
+    /* No block stats of this host while the job runs (virtpriv.h). */
+    sys_virt_hold_block_stats(c->uri);
     if (virDomainBlockRebase(d, target, base, 0, 0) < 0) {
+        sys_virt_release_block_stats(c->uri);
         return fail(error, SYS_VIRT_ERROR_CALL,
                     "cannot pull the backing data of %s of '%s'", target, uuid);
     }
-    if (!wait_block_job(d, uuid, target, "pull", false, error)) {
+    ok = wait_block_job(d, uuid, target, "pull", false, error);
+    sys_virt_release_block_stats(c->uri);
+    if (!ok) {
         return false;
     }
     /* A pull that failed also ends without a job: check the chain. */

@@ -4,7 +4,9 @@
  * One call per sampling round and host: virConnectGetAllDomainStats()
  * with state, cpu, balloon, vcpu, interface, block and dirtyrate
  * groups and NOWAIT (a domain busy with a job, e.g. migrating, is
- * reported without the stats that would wait for the job).  Counters
+ * reported without the stats that would wait for the job); the block
+ * group is left out while umbra runs a block job on that host
+ * (sys_virt_hold_block_stats(), virtpriv.h).  Counters
  * are summed over disks and NICs; rates are derived elsewhere
  * (stats/rates.c).  Host counters come from virNodeGetCPUStats() and
  * virNodeGetMemoryStats().
@@ -204,15 +206,20 @@ sys_virt_fill_raw(const char *const *keys, const double *values, int nparams,
         } else if (strcmp(k, "dirtyrate.megabytes_per_second") == 0) {
             r->dirty_mbps = v;
         } else if (parse_indexed(k, "block.", &f)) {
-            r->has_block = true;
+            /* Only the I/O counters count: without the domain's job
+             * (NOWAIT) libvirt still names the disks, with none. */
             if (strcmp(f, "rd.bytes") == 0) {
                 r->rd_bytes += u;
+                r->has_block = true;
             } else if (strcmp(f, "wr.bytes") == 0) {
                 r->wr_bytes += u;
+                r->has_block = true;
             } else if (strcmp(f, "rd.reqs") == 0) {
                 r->rd_reqs += u;
+                r->has_block = true;
             } else if (strcmp(f, "wr.reqs") == 0) {
                 r->wr_reqs += u;
+                r->has_block = true;
             }
         } else if (parse_indexed(k, "net.", &f)) {
             r->has_net = true;
@@ -254,14 +261,58 @@ typed_param_value(const virTypedParameter *p, bool *ret_is_num)
     }
 }
 
+/* URI -> how many block-stats holds (GUINT_TO_POINTER). */
+static GMutex holds_lock;
+static GHashTable *holds;
+
+void
+sys_virt_hold_block_stats(const char *uri)
+{
+    g_mutex_lock(&holds_lock);
+    if (!holds) {
+        holds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    g_hash_table_replace(
+        holds, g_strdup(uri),
+        GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(holds, uri)) +
+                         1));
+    g_mutex_unlock(&holds_lock);
+}
+
+void
+sys_virt_release_block_stats(const char *uri)
+{
+    guint n;
+
+    g_mutex_lock(&holds_lock);
+    n = holds ? GPOINTER_TO_UINT(g_hash_table_lookup(holds, uri)) : 0;
+    if (n > 1) {
+        g_hash_table_replace(holds, g_strdup(uri), GUINT_TO_POINTER(n - 1));
+    } else if (n == 1) {
+        g_hash_table_remove(holds, uri);
+    }
+    g_mutex_unlock(&holds_lock);
+}
+
+unsigned
+sys_virt_stats_groups(const char *uri)
+{
+    unsigned stats = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL |
+                     VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU |
+                     VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_DIRTYRATE;
+    bool held;
+
+    g_mutex_lock(&holds_lock);
+    held = holds && uri && g_hash_table_contains(holds, uri);
+    g_mutex_unlock(&holds_lock);
+    return held ? stats : stats | VIR_DOMAIN_STATS_BLOCK;
+}
+
 static GPtrArray *
 virt_domain_stats(SysVirtConn *c, GError **error)
 {
     virDomainStatsRecordPtr *records = NULL;
-    unsigned stats = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL |
-                     VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU |
-                     VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK |
-                     VIR_DOMAIN_STATS_DIRTYRATE;
+    unsigned stats = sys_virt_stats_groups(c->uri);
     unsigned flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
     int64_t mono = util_clock_mono();
     int64_t wall = util_clock_wall();

@@ -144,6 +144,55 @@ test_list_and_rates(void)
     fixture_clear(&f);
 }
 
+/* The block rate of web1 as umbrad lists it now. */
+static double
+listed_blk_wr(Fixture *f)
+{
+    g_autoptr(GPtrArray) doms =
+        monitor_list_domains(f->m, NULL, NULL, false, NULL);
+
+    g_assert(doms && doms->len == 1);
+    return ((DomSample *) doms->pdata[0])->blk_wr_bps;
+}
+
+/* A round without block counters (a block-stats hold while umbra runs a
+ * block job on the host): that sample's block rate is unknown, its CPU
+ * known, and the next round's block rate spans both intervals: no
+ * reset, no spike. */
+static void
+test_block_gap(void)
+{
+    static const bool with_block[] = {true, true, false, true};
+    Fixture f;
+    double blk[G_N_ELEMENTS(with_block)];
+
+    fixture_init(&f);
+    for (guint i = 0; i < G_N_ELEMENTS(with_block); i++) {
+        DomRaw *r =
+            raw(UUID_A, "web1", DOM_STATE_RUNNING, (uint64_t) i * 500000000);
+
+        /* 1 MiB written a second, all along. */
+        r->has_block = with_block[i];
+        r->wr_bytes = with_block[i] ? (uint64_t) i << 20 : 0;
+        if (i) {
+            util_clock_advance_fake(UTIL_USEC_PER_SEC);
+            r->mono_us = util_clock_mono();
+            r->wall_us = util_clock_wall();
+        }
+        round1(&f, 0, r, NULL);
+        blk[i] = listed_blk_wr(&f);
+        if (i) {
+            g_autoptr(DomSample) s = monitor_find_domain(f.m, "web1", NULL);
+
+            CU_ASSERT_DOUBLE_EQUAL(s->cpu_pct, 50.0, 1e-6);
+        }
+    }
+    CU_ASSERT_DOUBLE_EQUAL(blk[1], 1 << 20, 1e-6);
+    CU_ASSERT_TRUE(isnan(blk[2]));
+    CU_ASSERT_DOUBLE_EQUAL(blk[3], 1 << 20, 1e-6);
+    fixture_clear(&f);
+}
+
 static void
 test_unknowns(void)
 {
@@ -530,6 +579,7 @@ test_results_on_owner_thread(void)
 
 static const CutestCase cases[] = {
     {"list-and-rates", test_list_and_rates},
+    {"block-gap", test_block_gap},
     {"unknowns", test_unknowns},
     {"migration-keeps-identity", test_migration_keeps_identity},
     {"migration-source-first", test_migration_source_first},

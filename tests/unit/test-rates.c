@@ -120,7 +120,38 @@ test_host(void)
     CU_ASSERT_TRUE(isnan(s2->cpu_pct));
 }
 
+/* A reading without block counters (a block-stats hold) leaves the block
+ * rates unknown, and the rest known; counters carried over it from the
+ * reading before (blk_mono_us) give the rate over their whole span. */
+static void
+test_block_gap(void)
+{
+    g_autoptr(DomRaw) a = raw_at(10, 0, 0);
+    g_autoptr(DomRaw) b = raw_at(20, 5000000000ULL, 0);
+    g_autoptr(DomRaw) c = raw_at(30, 10000000000ULL, 819200);
+    g_autoptr(DomSample) s = dom_sample_new();
+
+    b->has_block = false;
+    b->wr_reqs = 0;
+    CU_ASSERT_TRUE(stats_rates_derive_dom(a, b, s));
+    CU_ASSERT_DOUBLE_EQUAL(s->cpu_pct, 25.0, 1e-9);
+    CU_ASSERT_TRUE(isnan(s->blk_wr_bps));
+    CU_ASSERT_TRUE(isnan(s->blk_rd_iops));
+
+    /* What the monitor keeps of b: a's block counters, read at 10 s. */
+    b->has_block = true;
+    b->blk_mono_us = a->mono_us;
+    g_clear_pointer(&s, dom_sample_free);
+    s = dom_sample_new();
+    CU_ASSERT_TRUE(stats_rates_derive_dom(b, c, s));
+    CU_ASSERT_DOUBLE_EQUAL(s->cpu_pct, 25.0, 1e-9);
+    /* 819200 bytes over 20 s, not over the last 10 s. */
+    CU_ASSERT_DOUBLE_EQUAL(s->blk_wr_bps, 40960.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(s->blk_wr_iops, 10.0, 1e-9);
+}
+
 static const CutestCase cases[] = {
+    {"block-gap", test_block_gap},
     {"basic", test_basic},
     {"first-sample-unknown", test_first_sample_unknown},
     {"counter-reset-unknown", test_counter_reset_unknown},
