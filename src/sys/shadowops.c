@@ -964,6 +964,10 @@ sys_shadow_migrate(SysVirtConn *src, SysVirtConn *dst, const char *uuid,
     }
     deadline =
         t0 + (opts->timeout_s > 0 ? opts->timeout_s : 600) * G_USEC_PER_SEC;
+    /* The disks cross as NBD mirror jobs, which end with the migration:
+     * no block stats of either host meanwhile (virtpriv.h). */
+    sys_virt_hold_block_stats(src->uri);
+    sys_virt_hold_block_stats(dst->uri);
     th = g_thread_new("migrate", migrate_thread, &run);
     /* Watch the job: progress for the stats, the timeout, cancellation,
      * and the switch to post-copy when pre-copy stops converging. */
@@ -1015,6 +1019,8 @@ sys_shadow_migrate(SysVirtConn *src, SysVirtConn *dst, const char *uuid,
         }
     }
     g_thread_join(th);
+    sys_virt_release_block_stats(src->uri);
+    sys_virt_release_block_stats(dst->uri);
     virTypedParamsFree(run.params, run.nparams);
     ret->total_ms = (g_get_monotonic_time() - t0) / 1000;
     if (run.rc < 0) {
