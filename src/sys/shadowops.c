@@ -1077,6 +1077,16 @@ sys_shadow_pull(SysVirtConn *c, const char *uuid, const char *target,
     if (!ok) {
         return false;
     }
+    if (virDomainIsActive(d) != 1) {
+        /* The job ended with the domain (QEMU 7.2 once crashed at a
+         * pull's end); its inactive definition tells nothing of it. */
+        virResetLastError();
+        g_set_error(error, SYS_VIRT_ERROR, SYS_VIRT_ERROR_CALL,
+                    "'%s' stopped while the block pull of %s ran (see its "
+                    "QEMU log on %s)",
+                    uuid, target, c->uri);
+        return false;
+    }
     /* A pull that failed also ends without a job: check the chain. */
     dd = find_disk(c, uuid, target, error);
     if (!dd) {
