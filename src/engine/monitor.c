@@ -276,7 +276,6 @@ worker_wait_until(HostWorker *w, int64_t deadline)
 
 static void flush_pending(Monitor *m);
 static gboolean apply_state(gpointer data);
-
 static gboolean apply_round(gpointer data);
 static gboolean apply_event(gpointer data);
 
@@ -830,29 +829,6 @@ track_release(Monitor *m, DomTrack *t)
     t->gone = true;
 }
 
-/*
- * A running domain's reading without block counters (a block-stats hold
- * while umbra runs a block job on the host, or libvirt busy with the
- * domain's job): @raw, kept for the next round's rates, takes @prev's
- * block counters and their time, so that the next reading with them
- * gets the rate over the whole span rather than a reset or a spike.
- */
-static void
-carry_block(DomRaw *raw, const DomRaw *prev)
-{
-    if (raw->has_block || !prev || !prev->has_block ||
-        (raw->state != DOM_STATE_RUNNING && raw->state != DOM_STATE_BLOCKED &&
-         raw->state != DOM_STATE_PAUSED)) {
-        return;
-    }
-    raw->has_block = true;
-    raw->blk_mono_us = prev->blk_mono_us ? prev->blk_mono_us : prev->mono_us;
-    raw->rd_bytes = prev->rd_bytes;
-    raw->wr_bytes = prev->wr_bytes;
-    raw->rd_reqs = prev->rd_reqs;
-    raw->wr_reqs = prev->wr_reqs;
-}
-
 static gboolean
 apply_round(gpointer data)
 {
@@ -891,7 +867,7 @@ apply_round(gpointer data)
         pr->sample->host = g_strdup(w->conf->name);
         pr->sample->cell = g_strdup(w->conf->cell);
         pr->raw = dom_raw_copy(raw);
-        carry_block(pr->raw, prev ? prev->raw : NULL);
+        stats_rates_carry_block(pr->raw, prev ? prev->raw : NULL);
 
         if (!t) {
             t = g_new0(DomTrack, 1);

@@ -31,6 +31,30 @@ dom_mem_used(const DomRaw *r)
     return r->mem_current_kib;
 }
 
+/* Whether a QEMU process runs for a domain in @state (its counters
+ * live). */
+static bool
+has_process(DomState state)
+{
+    return state == DOM_STATE_RUNNING || state == DOM_STATE_BLOCKED ||
+           state == DOM_STATE_PAUSED;
+}
+
+void
+stats_rates_carry_block(DomRaw *cur, const DomRaw *prev)
+{
+    if (cur->has_block || !prev || !prev->has_block ||
+        !has_process(cur->state)) {
+        return;
+    }
+    cur->has_block = true;
+    cur->blk_mono_us = prev->blk_mono_us ? prev->blk_mono_us : prev->mono_us;
+    cur->rd_bytes = prev->rd_bytes;
+    cur->wr_bytes = prev->wr_bytes;
+    cur->rd_reqs = prev->rd_reqs;
+    cur->wr_reqs = prev->wr_reqs;
+}
+
 bool
 stats_rates_derive_dom(const DomRaw *prev, const DomRaw *cur, DomSample *ret)
 {
@@ -53,8 +77,7 @@ stats_rates_derive_dom(const DomRaw *prev, const DomRaw *cur, DomSample *ret)
     ret->net_rx_bps = ret->net_tx_bps = NAN;
     ret->net_rx_pps = ret->net_tx_pps = NAN;
 
-    if (cur->state != DOM_STATE_RUNNING && cur->state != DOM_STATE_BLOCKED &&
-        cur->state != DOM_STATE_PAUSED) {
+    if (!has_process(cur->state)) {
         /* Not running: no activity by definition. */
         ret->cpu_pct = 0;
         ret->blk_rd_bps = ret->blk_wr_bps = 0;

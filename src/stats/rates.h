@@ -36,6 +36,20 @@ bool stats_rates_derive_dom(const DomRaw *prev, const DomRaw *cur,
                             DomSample *ret);
 
 /*
+ * stats_rates_carry_block:
+ * @cur: a reading to keep for the next round's rates
+ * @prev: (nullable) the reading before it
+ *
+ * When @cur, of a domain whose QEMU process runs, has no block counters
+ * (a block-stats hold while umbra runs a block job on its host, or
+ * libvirt busy with the domain's job) and @prev has, @cur takes @prev's
+ * block counters and their time (blk_mono_us): the next reading with
+ * counters then gets the rate over the whole gap, not a reset or a
+ * spike.
+ */
+void stats_rates_carry_block(DomRaw *cur, const DomRaw *prev);
+
+/*
  * stats_rates_derive_host:
  * @prev: (nullable) previous reading of the host
  * @cur: current reading

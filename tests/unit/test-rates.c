@@ -139,8 +139,9 @@ test_block_gap(void)
     CU_ASSERT_TRUE(isnan(s->blk_rd_iops));
 
     /* What the monitor keeps of b: a's block counters, read at 10 s. */
-    b->has_block = true;
-    b->blk_mono_us = a->mono_us;
+    stats_rates_carry_block(b, a);
+    CU_ASSERT_TRUE(b->has_block);
+    CU_ASSERT_EQUAL(b->blk_mono_us, a->mono_us);
     g_clear_pointer(&s, dom_sample_free);
     s = dom_sample_new();
     CU_ASSERT_TRUE(stats_rates_derive_dom(b, c, s));
